@@ -161,6 +161,16 @@ int virtq_pop(struct virtq *vq, struct virtq_chain *chain)
     }
 }
 
+bool virtq_has_avail(struct virtq *vq)
+{
+    return virtq_enabled(vq) && vq->avail->idx != vq->last_avail;
+}
+
+void virtq_unpop(struct virtq *vq)
+{
+    vq->last_avail--;
+}
+
 void virtq_push(struct virtq *vq, uint16_t head, uint32_t written)
 {
     if (!virtq_enabled(vq))

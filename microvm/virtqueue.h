@@ -84,6 +84,11 @@ static inline bool virtq_enabled(const struct virtq *vq)
  * -E2BIG (more than VIRTQ_CHAIN_MAX buffers). */
 int virtq_pop(struct virtq *vq, struct virtq_chain *chain);
 
+/* Whether the driver has made buffers available that were not popped yet. */
+bool virtq_has_avail(struct virtq *vq);
+/* Give back the chain popped last (not yet pushed): it is popped again next time. */
+void virtq_unpop(struct virtq *vq);
+
 /* Put a chain back in the used ring with `written` bytes written to its writable part. */
 void virtq_push(struct virtq *vq, uint16_t head, uint32_t written);
 
