@@ -31,6 +31,8 @@ int cmd_list(struct vessel_globals *g, int argc, char **argv);
 int cmd_spec(struct vessel_globals *g, int argc, char **argv);
 int cmd_features(struct vessel_globals *g, int argc, char **argv);
 int cmd_vmm(struct vessel_globals *g, int argc, char **argv);
+/* Internal: the container's init, re-executed from a sealed copy of vessel. */
+int cmd_init(struct vessel_globals *g, int argc, char **argv);
 
 /* Entry of the guest init when the binary runs as PID 1 inside a micro-VM. */
 int guest_init_main(int argc, char **argv);

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,7 @@
 int container_state_load(const char *root, const char *id, struct container_state **out,
                          struct vessel_error **err)
 {
-    _cleanup_close_ int dirfd = state_dir_open(root, id, false, err);
+    _cleanup_close_ int dirfd = state_dir_open(root, id, 0, err);
     if (dirfd < 0)
         return dirfd;
     if (state_read(dirfd, out, err) < 0)
@@ -96,7 +97,7 @@ static int fifo_release(int dirfd, const struct container_state *st, struct vess
 
 int container_start(const char *root, const char *id, struct vessel_error **err)
 {
-    _cleanup_close_ int dirfd = state_dir_open(root, id, true, err);
+    _cleanup_close_ int dirfd = state_dir_open(root, id, LOCK_EX, err);
     if (dirfd < 0)
         return dirfd;
     _cleanup_state_ struct container_state *st = NULL;
@@ -162,7 +163,7 @@ int signal_parse(const char *name, int *sig, struct vessel_error **err)
 
 int container_kill(const char *root, const char *id, int sig, bool all, struct vessel_error **err)
 {
-    _cleanup_close_ int dirfd = state_dir_open(root, id, false, err);
+    _cleanup_close_ int dirfd = state_dir_open(root, id, 0, err);
     if (dirfd < 0)
         return dirfd;
     _cleanup_state_ struct container_state *st = NULL;
@@ -203,7 +204,7 @@ static void init_kill_wait(const struct container_state *st)
 
 int container_delete(const char *root, const char *id, bool force, struct vessel_error **err)
 {
-    _cleanup_close_ int dirfd = state_dir_open(root, id, true, err);
+    _cleanup_close_ int dirfd = state_dir_open(root, id, LOCK_EX, err);
     if (dirfd < 0)
         return dirfd;
     _cleanup_state_ struct container_state *st = NULL;

@@ -94,7 +94,8 @@ fail:
     _exit(1);
 }
 
-static int request_send(int sock, const struct linux_create_params *p, const char *state_json, int fifo_fd)
+static int request_send(int sock, pid_t pid, const struct linux_create_params *p, const char *state_json,
+                        int fifo_fd)
 {
     const struct create_request *req = p->req;
     const struct oci_spec *spec = req->spec;
@@ -104,6 +105,7 @@ static int request_send(int sock, const struct linux_create_params *p, const cha
                  (p->console_fd >= 0 ? SYNC_F_CONSOLE : 0) | (hooks ? SYNC_F_RUNTIME_HOOKS : 0),
         .listen_fds = p->listen_fds,
         .preserve_fds = req->preserve_fds,
+        .pid = (int32_t)pid,
         .config_len = (uint32_t)p->config_len,
         .rootfs_len = (uint32_t)strlen(req->rootfs),
         .id_len = (uint32_t)strlen(req->id),
@@ -143,7 +145,7 @@ static int init_failed(pid_t pid, struct vessel_error **err)
 static int init_drive(int sock, pid_t pid, const struct linux_create_params *p, const char *state_json,
                       int fifo_fd, struct vessel_error **err)
 {
-    int r = request_send(sock, p, state_json, fifo_fd);
+    int r = request_send(sock, pid, p, state_json, fifo_fd);
     if (r < 0 && r != -EPIPE)
         return vessel_error_set(err, -r, "send setup request to the container init");
     for (;;) {

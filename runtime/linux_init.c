@@ -22,6 +22,7 @@
 #include "runtime/hooks.h"
 #include "runtime/linux_sync.h"
 #include "runtime/process.h"
+#include "runtime/seccomp.h"
 
 #define KEYCTL_JOIN_SESSION_KEYRING 1
 
@@ -89,6 +90,10 @@ static int init_before_pivot(void *data, struct vessel_error **err)
         if (r < 0 || type != SYNC_HOOKS_DONE)
             return vessel_error_set(err, r < 0 ? -r : EPROTO, "wait for the runtime's hooks");
     }
+    /* The notify listener's socket is a host path: connect while it is visible. */
+    if (c->spec->linux_.seccomp.present &&
+        seccomp_listener_prepare(&c->spec->linux_.seccomp, c->state_json, c->req.pid, err) < 0)
+        return vessel_error_code(*err);
     const struct oci_hooks *h = &c->spec->hooks;
     if (h->create_container_len > 0 &&
         hooks_run(h->create_container, h->create_container_len, "createContainer", c->state_json, err) < 0)

@@ -30,6 +30,7 @@ enum sync_request_flags {
 struct sync_request {
     uint32_t flags;
     int32_t listen_fds, preserve_fds;
+    int32_t pid;  /* the init's pid as the host sees it */
     uint32_t config_len, rootfs_len, id_len, state_len;
 };
 

@@ -25,6 +25,7 @@ static const struct command commands[] = {
     {"spec", cmd_spec, "write a default config.json"},
     {"features", cmd_features, "print the runtime-spec features document"},
     {"vmm", cmd_vmm, "boot a guest under the builtin VMM (testing and debugging)"},
+    {"init", cmd_init, NULL},  /* internal: the container init; not listed */
 };
 
 static void usage(FILE *out)
@@ -40,7 +41,8 @@ static void usage(FILE *out)
             "  --systemd-cgroup      accepted for compatibility\n"
             "  --version, --help\n\ncommands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].help);
+        if (commands[i].help != NULL)
+            fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].help);
 }
 
 static int parse_globals(struct vessel_globals *g, int argc, char **argv)

@@ -40,9 +40,9 @@ int container_id_validate(const char *id, struct vessel_error **err)
     return 0;
 }
 
-static int dir_lock(int fd, bool exclusive)
+static int dir_lock(int fd, int lock)
 {
-    while (flock(fd, exclusive ? LOCK_EX : LOCK_SH) < 0) {
+    while (lock != 0 && flock(fd, lock) < 0) {
         if (errno != EINTR)
             return -errno;
     }
@@ -64,7 +64,7 @@ int state_dir_claim(const char *root, const char *id, struct vessel_error **err)
     int fd = openat(rootfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return vessel_error_set(err, errno, "open \"%s/%s\"", root, id);
-    int r = dir_lock(fd, true);
+    int r = dir_lock(fd, LOCK_EX);
     if (r < 0) {
         close(fd);
         return vessel_error_set(err, -r, "lock \"%s/%s\"", root, id);
@@ -72,7 +72,7 @@ int state_dir_claim(const char *root, const char *id, struct vessel_error **err)
     return fd;
 }
 
-int state_dir_open(const char *root, const char *id, bool exclusive, struct vessel_error **err)
+int state_dir_open(const char *root, const char *id, int lock, struct vessel_error **err)
 {
     if (container_id_validate(id, err) < 0)
         return vessel_error_code(*err);
@@ -85,7 +85,7 @@ int state_dir_open(const char *root, const char *id, bool exclusive, struct vess
             return vessel_error_set(err, 0, "container \"%s\" does not exist", id);
         return vessel_error_set(err, errno, "open \"%s\"", path);
     }
-    int r = dir_lock(fd, exclusive);
+    int r = dir_lock(fd, lock);
     if (r < 0)
         return vessel_error_set(err, -r, "lock \"%s\"", path);
     /* A delete that held the lock before us unlinks the directory: st_nlink 0. */

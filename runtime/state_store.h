@@ -22,9 +22,10 @@ int container_id_validate(const char *id, struct vessel_error **err);
  * its exclusive flock. Returns the locked directory fd. */
 int state_dir_claim(const char *root, const char *id, struct vessel_error **err);
 
-/* Open ROOT/ID and flock it (exclusive or shared). `container "x" does not
+/* Open ROOT/ID and flock it (lock: LOCK_EX, LOCK_SH, or 0 for readers that
+ * rely on state.json being replaced atomically). `container "x" does not
  * exist` when missing (or deleted while we waited for the lock). */
-int state_dir_open(const char *root, const char *id, bool exclusive, struct vessel_error **err);
+int state_dir_open(const char *root, const char *id, int lock, struct vessel_error **err);
 
 /* Remove ROOT/ID and everything in it (missing is fine). */
 int state_dir_remove(const char *root, const char *id, struct vessel_error **err);
