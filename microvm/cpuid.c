@@ -1,0 +1,127 @@
+/* Guest CPUID: KVM's supported set, with the hypervisor bit, and topology leaves
+ * (0x1, 0x4, 0xb, 0x1f, AMD 0x80000008) describing N single-threaded cores whose
+ * APIC IDs are 0..N-1. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "common/cleanup.h"
+#include "microvm/vm_internal.h"
+
+#define CPUID_MAX_ENTRIES 256
+
+static int cpuid_supported_get(struct vm *vm, struct vessel_error **err)
+{
+    if (vm->supported_cpuid != NULL)
+        return 0;
+    size_t size = sizeof(struct kvm_cpuid2) + CPUID_MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2);
+    struct kvm_cpuid2 *c = calloc(1, size);
+    if (c == NULL)
+        return vessel_error_set(err, ENOMEM, "allocating the CPUID table");
+    c->nent = CPUID_MAX_ENTRIES;
+    if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, c) < 0) {
+        int saved = errno;
+        free(c);
+        return vessel_error_set(err, saved, "KVM_GET_SUPPORTED_CPUID");
+    }
+    vm->supported_cpuid = c;
+    return 0;
+}
+
+/* Bits needed to number `count` items (0 for 1). */
+static uint32_t bits_for(uint32_t count)
+{
+    uint32_t bits = 0;
+    while ((1u << bits) < count)
+        bits++;
+    return bits;
+}
+
+static bool vendor_is_amd(const struct kvm_cpuid2 *c)
+{
+    for (uint32_t i = 0; i < c->nent; i++) {
+        const struct kvm_cpuid_entry2 *e = &c->entries[i];
+        if (e->function == 0)
+            return e->ebx == 0x68747541 || e->ebx == 0x68747948;  /* "Auth", "Hygo" */
+    }
+    return false;
+}
+
+static void cpuid_entry_adjust(struct kvm_cpuid_entry2 *e, uint32_t index, uint32_t count, bool amd)
+{
+    uint32_t core_bits = bits_for(count);
+    switch (e->function) {
+    case 0x1:
+        /* EBX: initial APIC ID, logical processors per package, CLFLUSH size 8 qwords */
+        e->ebx = (index << 24) | ((count & 0xff) << 16) | (8 << 8) | (e->ebx & 0xff);
+        e->ecx |= 1u << 31;  /* running under a hypervisor */
+        if (count > 1)
+            e->edx |= 1u << 28;  /* HTT: the package field above is valid */
+        else
+            e->edx &= ~(1u << 28);
+        break;
+    case 0x4: {
+        /* Deterministic cache parameters: each core has private L1/L2, shares L3. */
+        uint32_t level = (e->eax >> 5) & 7;
+        uint32_t sharing = level >= 3 ? count - 1 : 0;
+        if ((e->eax & 0x1f) == 0)
+            break;  /* no more caches */
+        e->eax = (e->eax & 0x3fff) | ((sharing & 0xfff) << 14) | (((count - 1) & 0x3f) << 26);
+        break;
+    }
+    case 0x6:
+        e->ecx &= ~1u;  /* no APERF/MPERF: the host's counters would be meaningless */
+        break;
+    case 0xa:
+        /* No guest PMU: a stock kernel must not program counters we do not virtualize. */
+        e->eax = e->ebx = e->ecx = e->edx = 0;
+        break;
+    case 0xb:
+    case 0x1f:
+        e->edx = index;  /* x2APIC ID */
+        if (e->index == 0) {          /* SMT level: one thread per core */
+            e->eax = 0;
+            e->ebx = 1;
+            e->ecx = (1u << 8) | 0;
+        } else if (e->index == 1) {   /* core level */
+            e->eax = core_bits;
+            e->ebx = count;
+            e->ecx = (2u << 8) | 1;
+        } else {
+            e->eax = 0;
+            e->ebx = 0;
+            e->ecx = e->index & 0xff;
+        }
+        break;
+    case 0x80000001:
+        if (amd && count > 1)
+            e->ecx |= 1u << 1;  /* CmpLegacy: cores are not hyperthreads */
+        break;
+    case 0x80000008:
+        if (amd)
+            e->ecx = (core_bits << 12) | ((count - 1) & 0xff);
+        break;
+    default:
+        break;
+    }
+}
+
+int cpuid_setup(struct vm *vm, int vcpu_fd, uint32_t index, struct vessel_error **err)
+{
+    int r = cpuid_supported_get(vm, err);
+    if (r < 0)
+        return r;
+    const struct kvm_cpuid2 *sup = vm->supported_cpuid;
+    size_t size = sizeof(struct kvm_cpuid2) + sup->nent * sizeof(struct kvm_cpuid_entry2);
+    _cleanup_free_ struct kvm_cpuid2 *c = malloc(size);
+    if (c == NULL)
+        return vessel_error_set(err, ENOMEM, "allocating the CPUID table");
+    memcpy(c, sup, size);
+    bool amd = vendor_is_amd(c);
+    for (uint32_t i = 0; i < c->nent; i++)
+        cpuid_entry_adjust(&c->entries[i], index, vm->nvcpus, amd);
+    if (ioctl(vcpu_fd, KVM_SET_CPUID2, c) < 0)
+        return vessel_error_set(err, errno, "KVM_SET_CPUID2 on vCPU %u", index);
+    return 0;
+}
