@@ -141,10 +141,15 @@ static int vcpu_msrs_set(struct vcpu *vcpu)
     int set = 0;
     /* One at a time: a host that refuses one (PVM lacks some) still gets the rest. */
     for (size_t i = 0; i < sizeof(boot_msrs) / sizeof(boot_msrs[0]); i++) {
-        struct {
-            struct kvm_msrs hdr;
-            struct kvm_msr_entry entry;
-        } m = {.hdr.nmsrs = 1, .entry = {.index = boot_msrs[i].index, .data = boot_msrs[i].value}};
+        /* struct kvm_msrs ends in a flexible array: lay out one entry by hand. */
+        union {
+            struct kvm_msrs msrs;
+            uint8_t bytes[sizeof(struct kvm_msrs) + sizeof(struct kvm_msr_entry)];
+        } m;
+        memset(&m, 0, sizeof(m));
+        m.msrs.nmsrs = 1;
+        m.msrs.entries[0].index = boot_msrs[i].index;
+        m.msrs.entries[0].data = boot_msrs[i].value;
         if (ioctl(vcpu->fd, KVM_SET_MSRS, &m) == 1)
             set++;
     }
