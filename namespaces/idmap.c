@@ -6,6 +6,8 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -35,9 +37,16 @@ static int idmap_userns(const struct oci_id_mapping *uids, size_t nuids,
     if (pid == 0) {
         close(ready[0]);
         close(hold[1]);
-        char c = unshare(CLONE_NEWUSER) == 0 ? 'y' : 'n';
-        if (write(ready[1], &c, 1) != 1)
+        /* Report our pid as the mounted /proc numbers it: we may be in a new pid
+         * namespace while /proc is still the host's. */
+        char msg[32] = "n";
+        if (unshare(CLONE_NEWUSER) == 0) {
+            ssize_t len = readlink("/proc/self", msg, sizeof(msg) - 1);
+            msg[len > 0 ? len : 0] = '\0';
+        }
+        if (write(ready[1], msg, strlen(msg) + 1) < 0)
             _exit(1);
+        char c;
         /* Stay alive (and in the namespace) until the parent has its fd. */
         while (read(hold[0], &c, 1) < 0 && errno == EINTR)
             ;
@@ -45,17 +54,19 @@ static int idmap_userns(const struct oci_id_mapping *uids, size_t nuids,
     }
     close(ready[1]);
     close(hold[0]);
-    char c = 'n';
+    char msg[32] = "";
     ssize_t n;
-    while ((n = read(ready[0], &c, 1)) < 0 && errno == EINTR)
+    while ((n = read(ready[0], msg, sizeof(msg) - 1)) < 0 && errno == EINTR)
         ;
     close(ready[0]);
+    msg[n > 0 ? n : 0] = '\0';
+    pid_t proc_pid = (pid_t)atoi(msg);
     int fd = -1;
-    if (n != 1 || c != 'y') {
+    if (proc_pid <= 0) {
         vessel_error_set(err, EPERM, "idmap: create user namespace");
-    } else if (userns_write_id_maps(pid, uids, nuids, gids, ngids, err) == 0) {
+    } else if (userns_write_id_maps(proc_pid, uids, nuids, gids, ngids, err) == 0) {
         char path[64];
-        snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+        snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)proc_pid);
         fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
             vessel_error_set(err, errno, "idmap: open \"%s\"", path);
