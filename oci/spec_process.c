@@ -78,6 +78,7 @@ static int parse_scheduler(struct json_cursor *c, yajl_val v, struct oci_schedul
     TRY(json_read_u64(c, v, "runtime", false, UINT64_MAX, &s->runtime, NULL));
     TRY(json_read_u64(c, v, "deadline", false, UINT64_MAX, &s->deadline, NULL));
     TRY(json_read_u64(c, v, "period", false, UINT64_MAX, &s->period, NULL));
+    s->present = true;
     return 0;
 }
 
