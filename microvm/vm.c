@@ -357,7 +357,9 @@ int vm_dump_acpi(struct vm *vm, const char *dir, struct vessel_error **err)
     for (int i = 0; i < ACPI_NTABLES; i++) {
         char path[4096];
         const struct acpi_table_ref *t = &layout.tables[i];
-        if ((size_t)snprintf(path, sizeof(path), "%s/%s.dat", dir, t->name) >= sizeof(path))
+        /* iasl reads every table but the RSDP (it has no standard header): .bin for that one. */
+        const char *ext = i == ACPI_RSDP ? "bin" : "dat";
+        if ((size_t)snprintf(path, sizeof(path), "%s/%s.%s", dir, t->name, ext) >= sizeof(path))
             return vessel_error_set(err, ENAMETOOLONG, "ACPI dump directory \"%s\"", dir);
         r = write_file_at(AT_FDCWD, path, buf + t->offset, t->len, 0644, err);
         if (r < 0)

@@ -119,8 +119,8 @@ int vm_create(const struct vm_config *cfg, struct vm **out, struct vessel_error 
  * and wait until the guest ends. Returns 0 with *exit filled, or a negative error. */
 int vm_run(struct vm *vm, struct vm_exit *exit, struct vessel_error **err);
 
-/* Write the ACPI tables the VM would give its guest (RSDP, XSDT, FACP, APIC, DSDT) as
- * DIR/NAME.dat (for `iasl -d`). Valid after vm_create and device creation. */
+/* Write the ACPI tables the VM would give its guest as DIR/XSDT.dat, FACP.dat, APIC.dat,
+ * DSDT.dat (for `iasl -d`) and DIR/RSDP.bin. Valid after vm_create and device creation. */
 int vm_dump_acpi(struct vm *vm, const char *dir, struct vessel_error **err);
 
 /* Bytes of guest RAM the guest has touched (resident pages of the memfd). */
