@@ -269,7 +269,8 @@ static int vm_kvm_open(struct vm *vm, struct vessel_error **err)
     (void)ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &identity);  /* Intel without unrestricted guest only */
     if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
         return vessel_error_set(err, errno, "KVM_CREATE_IRQCHIP");
-    struct kvm_pit_config pit = {.flags = 0};
+    /* The speaker port 0x61 stays in the kernel: PIT calibration loops poll it. */
+    struct kvm_pit_config pit = {.flags = KVM_PIT_SPEAKER_DUMMY};
     if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
         return vessel_error_set(err, errno, "KVM_CREATE_PIT2");
     return 0;

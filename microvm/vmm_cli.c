@@ -364,8 +364,13 @@ int vmm_cli_main(bool debug, int argc, char **argv)
     sigaddset(&mask, SIGHUP);
     sigs.vm = vm;
     sigs.fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-    if (sigs.fd >= 0 && vm_event_add(vm, sigs.fd, EPOLLIN, vmm_on_signal, &sigs, &err) == 0)
-        (void)sigprocmask(SIG_BLOCK, &mask, NULL);
+    if (sigs.fd >= 0) {
+        /* Without it the default actions still end the process: not fatal. */
+        struct vessel_error *sig_err = NULL;
+        if (vm_event_add(vm, sigs.fd, EPOLLIN, vmm_on_signal, &sigs, &sig_err) == 0)
+            (void)sigprocmask(SIG_BLOCK, &mask, NULL);
+        vessel_error_free(sig_err);
+    }
 
     struct vm_exit exit_info;
     if (vm_run(vm, &exit_info, &err) < 0)
