@@ -63,6 +63,7 @@ void json_cursor_leave(struct json_cursor *c, size_t saved)
     c->path[saved] = '\0';
 }
 
+static int cursor_verror(struct json_cursor *c, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static int cursor_verror(struct json_cursor *c, const char *fmt, va_list ap)
 {
     _cleanup_free_ char *msg = NULL;
