@@ -6,7 +6,7 @@ GUEST_SRCS := tests/guest/head.S tests/guest/lib.c tests/guest/acpi.c tests/gues
 GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-address-of-packed-member -m64 \
 	-ffreestanding -fno-builtin -fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only \
 	-fno-stack-protector -fno-asynchronous-unwind-tables -fno-exceptions -mcmodel=small
-GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,-T,tests/guest/guest.ld -Wl,--build-id=none \
+GUEST_LDFLAGS := -nostdlib -static -Wl,-T,tests/guest/guest.ld -Wl,--build-id=none \
 	-Wl,-z,noexecstack -Wl,-z,max-page-size=4096 -Wl,--no-warn-rwx-segments
 
 .PHONY: test-guest
