@@ -62,9 +62,6 @@ static int pivot_to(int rootfd, bool no_pivot, struct vessel_error **err)
          * detached right away, without needing a directory for it. */
         if (syscall(SYS_pivot_root, ".", ".") < 0)
             return vessel_error_set(err, errno, "pivot_root");
-        /* Slave first so the detach does not propagate to the host. */
-        if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
-            return vessel_error_set(err, errno, "make old root rslave");
         if (umount2(".", MNT_DETACH) < 0)
             return vessel_error_set(err, errno, "unmount old root");
     }
@@ -179,11 +176,15 @@ int rootfs_setup(const struct oci_spec *spec, const char *rootfs,
         return vessel_error_set(err, EINVAL, "linux.rootfsPropagation: unknown value \"%s\"",
                                 spec->linux_.rootfs_propagation);
 
-    /* Nothing we mount may reach the host: "/" becomes a slave (or what the spec
-     * says; a shared rootfs is made private until after the pivot). */
-    unsigned long first = propagation != 0 && !(propagation & MS_SHARED) ? propagation : MS_SLAVE | MS_REC;
-    if (mount(NULL, "/", NULL, first, NULL) < 0)
-        return vessel_error_set(err, errno, "make \"/\" %s", (first & MS_SLAVE) ? "rslave" : "private");
+    /* Nothing we mount or unmount may reach the host: every mount becomes a
+     * slave first (then what the spec asks for, unless shared: a shared rootfs is
+     * only set up after the pivot). Later the old root is detached as a tree of
+     * slaves, so no unmount propagates back. */
+    if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+        return vessel_error_set(err, errno, "make \"/\" rslave");
+    if (propagation != 0 && !(propagation & MS_SHARED) && mount(NULL, "/", NULL, propagation, NULL) < 0)
+        return vessel_error_set(err, errno, "linux.rootfsPropagation \"%s\" on \"/\"",
+                                spec->linux_.rootfs_propagation);
     if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
         return vessel_error_set(err, errno, "bind rootfs \"%s\" on itself", rootfs);
     /* pivot_root refuses a shared new root (and shared parents). */
