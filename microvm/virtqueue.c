@@ -74,9 +74,11 @@ static int chain_add(struct virtq *vq, struct virtq_chain *chain, const struct v
     return 0;
 }
 
-/* Walk an indirect table; its entries may not be indirect themselves. */
+/* Walk an indirect table; its entries may not be indirect themselves. A table may hold
+ * more entries than the queue has (drivers size it by segments), so a loop is caught by
+ * counting against the table's own length. */
 static int chain_add_indirect(struct virtq *vq, struct virtq_chain *chain,
-                              const struct virtq_desc *d, unsigned *budget)
+                              const struct virtq_desc *d)
 {
     if (!vq->indirect || (d->flags & VIRTQ_DESC_F_NEXT) != 0)
         return -EINVAL;
@@ -90,9 +92,8 @@ static int chain_add_indirect(struct virtq *vq, struct virtq_chain *chain,
         return -EFAULT;
     uint32_t i = 0;
     for (uint32_t seen = 0;; seen++) {
-        if (seen >= count || *budget == 0)
+        if (seen >= count)
             return -ELOOP;
-        (*budget)--;
         struct virtq_desc e;
         desc_load(table, i, &e);
         if ((e.flags & VIRTQ_DESC_F_INDIRECT) != 0)
@@ -135,8 +136,8 @@ int virtq_pop(struct virtq *vq, struct virtq_chain *chain)
     if (head >= vq->size)
         return -EINVAL;
 
-    /* Every descriptor visited, direct or indirect, costs one unit: a chain can never
-     * be longer than the queue, so a loop ends here instead of spinning. */
+    /* A chain of direct descriptors is never longer than the queue: a loop ends here
+     * instead of spinning. */
     unsigned budget = vq->size;
     uint16_t i = head;
     for (;;) {
@@ -147,7 +148,7 @@ int virtq_pop(struct virtq *vq, struct virtq_chain *chain)
         desc_load(vq->desc, i, &d);
         int r;
         if ((d.flags & VIRTQ_DESC_F_INDIRECT) != 0) {
-            r = chain_add_indirect(vq, chain, &d, &budget);
+            r = chain_add_indirect(vq, chain, &d);
             return r < 0 ? r : 1;
         }
         r = chain_add(vq, chain, &d);
