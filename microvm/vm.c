@@ -387,13 +387,9 @@ static void halt_watchdog_fire(void *opaque, uint32_t events)
     (void)events;
     if (read(w->fd, &ticks, sizeof(ticks)) != (ssize_t)sizeof(ticks))
         return;
-    for (uint32_t i = 0; i < w->vm->nvcpus; i++) {
-        pthread_mutex_lock(&w->vm->lock);
-        bool parked = w->vm->vcpus[i].parked;
-        pthread_mutex_unlock(&w->vm->lock);
-        if (!parked)
-            vcpu_poke(&w->vm->vcpus[i]);
-    }
+    /* Parked ones too: an AP parked while waiting for SIPI may be running by now. */
+    for (uint32_t i = 0; i < w->vm->nvcpus; i++)
+        vcpu_poke(&w->vm->vcpus[i]);
 }
 
 static void halt_watchdog_close(void *p)
