@@ -164,7 +164,17 @@ int virtq_pop(struct virtq *vq, struct virtq_chain *chain)
 
 bool virtq_has_avail(struct virtq *vq)
 {
-    return virtq_enabled(vq) && vq->avail->idx != vq->last_avail;
+    if (!virtq_enabled(vq))
+        return false;
+    if (vq->avail->idx != vq->last_avail)
+        return true;
+    if (!vq->event_idx)
+        return false;
+    /* Nothing there: with event indexes the driver kicks only when asked to, so ask for
+     * a kick at the next buffer, then look again in case it came in meanwhile. */
+    *vq->avail_event = vq->last_avail;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    return vq->avail->idx != vq->last_avail;
 }
 
 void virtq_unpop(struct virtq *vq)

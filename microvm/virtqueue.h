@@ -84,7 +84,8 @@ static inline bool virtq_enabled(const struct virtq *vq)
  * -E2BIG (more than VIRTQ_CHAIN_MAX buffers). */
 int virtq_pop(struct virtq *vq, struct virtq_chain *chain);
 
-/* Whether the driver has made buffers available that were not popped yet. */
+/* Whether the driver has made buffers available that were not popped yet. When not (and
+ * VIRTIO_F_EVENT_IDX is on) it asks the driver to notify at the next buffer. */
 bool virtq_has_avail(struct virtq *vq);
 /* Give back the chain popped last (not yet pushed): it is popped again next time. */
 void virtq_unpop(struct virtq *vq);

@@ -344,6 +344,12 @@ static void test_event_idx_avail_event(void **state)
     assert_int_equal(virtq_pop(&vq, &c), 0);
     /* once drained, the device asks to be notified at the next new buffer */
     assert_int_equal(*avail_event, 2);
+    /* so does a device that only looks (a receive queue waiting for host data) */
+    *avail_event = 0;
+    assert_false(virtq_has_avail(&vq));
+    assert_int_equal(*avail_event, 2);
+    offer(0);
+    assert_true(virtq_has_avail(&vq));
 }
 
 int main(void)
