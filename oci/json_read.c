@@ -96,7 +96,10 @@ int json_cursor_key_error(struct json_cursor *c, const char *key, const char *fm
     return r;
 }
 
-/* yajl frees its trees recursively: bound the depth before handing it the text. */
+/* yajl frees its trees recursively: bound the depth before handing it the text.
+ * Also refuse what yajl would accept but JSON (and runc) does not: comments
+ * (they could also hide brackets from this scan) and NUL characters, raw or
+ * escaped as \u0000 (C strings would silently end there). */
 static int json_check_text(const char *json, size_t len, const char **why)
 {
     size_t depth = 0;
@@ -108,16 +111,24 @@ static int json_check_text(const char *json, size_t len, const char **why)
             return -1;
         }
         if (in_string) {
-            if (escaped)
+            if (escaped) {
                 escaped = false;
-            else if (ch == '\\')
+                if (ch == 'u' && len - i > 4 && memcmp(json + i + 1, "0000", 4) == 0) {
+                    *why = "contains a NUL character (\\u0000)";
+                    return -1;
+                }
+            } else if (ch == '\\') {
                 escaped = true;
-            else if (ch == '"')
+            } else if (ch == '"') {
                 in_string = false;
+            }
             continue;
         }
         if (ch == '"') {
             in_string = true;
+        } else if (ch == '/') {
+            *why = "comments are not allowed";
+            return -1;
         } else if (ch == '[' || ch == '{') {
             if (++depth > JSON_MAX_DEPTH) {
                 *why = "nested too deeply";

@@ -451,6 +451,8 @@ static const struct bad_case bad_cases[] = {
     {"not an object", "[1,2]", "config.json: expected a JSON object, got an array"},
     {"nul byte", "{\"a\":1}\0{}", "config.json: invalid JSON: "},
     {"empty", "", "config.json: invalid JSON: "},
+    {"comment", "/* ] */ " HEAD "}", "config.json: invalid JSON: comments are not allowed"},
+    {"escaped nul", DOC("\"hostname\":\"a\\u0000b\""), "config.json: invalid JSON: contains a NUL character"},
     {"missing ociVersion", "{\"root\":{\"path\":\"r\"}}", "ociVersion: missing required field"},
     {"ociVersion type", "{\"ociVersion\":1}", "ociVersion: expected a string, got a number"},
     {"ociVersion not semver", "{\"ociVersion\":\"one\"}", "ociVersion: \"one\" is not a SemVer version"},
