@@ -38,7 +38,8 @@ static int state_memfd(const char *state_json)
 }
 
 /* In the child: set up stdio and exec; on failure send errno up the pipe. */
-static void __attribute__((noreturn)) hook_child(const struct oci_hook *h, int state_fd, int errpipe)
+static void __attribute__((noreturn)) hook_child(const struct oci_hook *h, char **argv, char **envp,
+                                                 int state_fd, int errpipe)
 {
     /* Restore what a runtime may have changed; the hook is a fresh program. */
     sigset_t all;
@@ -55,10 +56,6 @@ static void __attribute__((noreturn)) hook_child(const struct oci_hook *h, int s
                 if (fd != errpipe)
                     (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
         }
-        char *fallback[] = {h->path, NULL};
-        char *noenv[] = {NULL};
-        char **argv = h->args_len > 0 ? h->args : fallback;
-        char **envp = h->env_len > 0 ? h->env : noenv;
         execve(h->path, argv, envp);
         e = errno;
     }
@@ -112,6 +109,19 @@ static int hook_wait(pid_t pid, int timeout, int *status)
     return 0;
 }
 
+/* A NULL-terminated copy of a counted string array (the spec's are counted). */
+static char **strv_copy(char **v, size_t n, const char *fallback)
+{
+    char **out = calloc(n + 2, sizeof(*out));
+    if (out == NULL)
+        return NULL;
+    if (n > 0)
+        memcpy(out, v, n * sizeof(*out));
+    else if (fallback != NULL)
+        out[0] = (char *)fallback;
+    return out;
+}
+
 static int hook_run_one(const struct oci_hook *h, size_t idx, const char *stage,
                         const char *state_json, struct vessel_error **err)
 {
@@ -123,11 +133,15 @@ static int hook_run_one(const struct oci_hook *h, size_t idx, const char *stage,
         return vessel_error_set(err, errno, "hook %s[%zu] \"%s\": pipe", stage, idx, h->path);
     _cleanup_close_ int rd = pipefd[0];
     _cleanup_close_ int wr = pipefd[1];
+    _cleanup_free_ char **argv = strv_copy(h->args, h->args_len, h->path);
+    _cleanup_free_ char **envp = strv_copy(h->env, h->env_len, NULL);
+    if (argv == NULL || envp == NULL)
+        return vessel_error_set(err, ENOMEM, "hook %s[%zu] \"%s\"", stage, idx, h->path);
     pid_t pid = fork();
     if (pid < 0)
         return vessel_error_set(err, errno, "hook %s[%zu] \"%s\": fork", stage, idx, h->path);
     if (pid == 0)
-        hook_child(h, state_fd, wr);
+        hook_child(h, argv, envp, state_fd, wr);
     close(steal_fd(&wr));
     int status = 0;
     int r = hook_wait(pid, h->has_timeout ? h->timeout : 0, &status);

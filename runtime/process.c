@@ -362,6 +362,11 @@ int process_exec(const struct oci_spec *spec, char **envp, struct vessel_error *
             return vessel_error_wrap(err, "linux.seccomp");
         seccomp_loaded = true;
     }
-    execve(path, p->args, envp);
+    /* The spec's arrays are counted; execve wants a NULL at the end. */
+    _cleanup_free_ char **argv = calloc(p->args_len + 1, sizeof(*argv));
+    if (argv == NULL)
+        return vessel_error_set(err, ENOMEM, "exec \"%s\"", p->args[0]);
+    memcpy(argv, p->args, p->args_len * sizeof(*argv));
+    execve(path, argv, envp);
     return vessel_error_set(err, errno, "exec \"%s\"", p->args[0]);
 }
