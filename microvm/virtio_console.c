@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -181,22 +182,29 @@ static ssize_t port_read_once(struct console_port *p)
     return n;
 }
 
-static void port_input_event(void *opaque, uint32_t events);
+/* Whether a read would find data or end-of-file now (input may be a blocking fd that is
+ * not ours to make non-blocking, e.g. the VMM's stdin). */
+static bool port_input_ready(struct console_port *p)
+{
+    if (!p->pollable)
+        return true;
+    struct pollfd pfd = {.fd = p->in_fd, .events = POLLIN};
+    int r;
+    do
+        r = poll(&pfd, 1, 0);
+    while (r < 0 && errno == EINTR);
+    return r != 0;
+}
 
-/* Deliver what can be delivered now, and keep in_fd in the event loop exactly while the
- * guest can take data (else a readable fd would spin the loop). */
+/* Deliver what can be delivered now. The input fd stays in the event loop
+ * (edge-triggered) until end-of-file; a receive-queue notification resumes delivery
+ * when the guest had no buffers. */
 static void port_pump(struct console_port *p)
 {
-    if (!p->pollable) {
-        while (port_can_receive(p) && port_read_once(p) > 0)
-            ;
-        return;
-    }
-    bool want = port_can_receive(p);
-    if (want && !p->registered) {
-        if (vm_event_add(p->con->vm, p->in_fd, EPOLLIN, port_input_event, p, NULL) >= 0)
-            p->registered = true;
-    } else if (!want && p->registered) {
+    while (port_can_receive(p) && port_input_ready(p))
+        if (port_read_once(p) <= 0)
+            break;
+    if (p->eof && p->registered) {
         (void)vm_event_del(p->con->vm, p->in_fd);
         p->registered = false;
     }
@@ -207,8 +215,6 @@ static void port_input_event(void *opaque, uint32_t events)
     struct console_port *p = opaque;
     (void)events;
     virtio_mmio_lock(p->con->t);
-    if (port_can_receive(p))
-        (void)port_read_once(p);
     port_pump(p);
     virtio_mmio_unlock(p->con->t);
 }
@@ -388,5 +394,14 @@ int virtio_console_create(struct vm *vm, const struct virtio_console_config *cfg
     int r = virtio_mmio_create(vm, &con->ops, con, &con->config, sizeof(con->config), &con->t, err);
     if (r < 0)
         return r;  /* con stays: see virtio_mmio_create */
+    for (unsigned id = 0; id < nports; id++) {
+        struct console_port *p = &con->ports[id];
+        if (!p->pollable)
+            continue;
+        r = vm_event_add(vm, p->in_fd, EPOLLIN | EPOLLET, port_input_event, p, err);
+        if (r < 0)
+            return vessel_error_wrap(err, "virtio console port %u", id);
+        p->registered = true;
+    }
     return 0;
 }
