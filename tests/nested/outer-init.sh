@@ -1,0 +1,116 @@
+#!/bin/busybox sh
+# /init of the outer guest in the nested test bed (a QEMU TCG guest with emulated AMD SVM):
+# loads kvm-amd, then boots the stock kernel as an inner guest under QEMU -accel kvm and under
+# `vessel vmm`, and reports on ttyS0 as "NESTED ..." lines that tests/nested/run.sh turns into TAP.
+/bin/busybox mkdir -p /bin /sbin /usr/bin /usr/sbin
+/bin/busybox --install -s
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /tmp /run && mount -t tmpfs tmpfs /tmp && mount -t tmpfs tmpfs /run
+
+out() { echo "$*" > /dev/ttyS0; }
+finish() { out "NESTED done"; sync; poweroff -f; sleep 10; }
+
+arg() {  # value of nested.$1= on the kernel command line
+    local w
+    for w in $(cat /proc/cmdline); do
+        case "$w" in "nested.$1="*) echo "${w#*=}"; return ;; esac
+    done
+}
+cases=$(arg cases | tr ',' ' ')
+mode=$(arg mode)
+runs=$(arg runs)
+timeout_s=$(arg timeout)
+verbose=$(arg verbose)
+: "${cases:=qemu}" "${mode:=test}" "${runs:=3}" "${timeout_s:=40}"
+
+for m in $(cat /lib/modules/load-order); do
+    insmod "$m" 2> /tmp/insmod.err || out "NESTED # insmod $m: $(cat /tmp/insmod.err)"
+done
+if [ ! -c /dev/kvm ]; then
+    out "NESTED bed-error no /dev/kvm in the outer guest (kvm-amd did not load)"
+    dmesg | tail -n 15 | while IFS= read -r l; do out "NESTED # $l"; done
+    finish
+fi
+
+INNER_CMDLINE="console=ttyS0 panic=-1 reboot=t"
+[ "$mode" = bench ] && INNER_CMDLINE="$INNER_CMDLINE quiet"
+
+have_vmm() {
+    case "$1" in
+        vmm-*) command -v vessel > /dev/null ;;
+        *) true ;;
+    esac
+}
+
+# Runs CASE once into DIR; DIR/rc gets the VMM's exit status (137 after the timeout's KILL).
+attempt() {
+    local c=$1 dir=$2
+    rm -rf "$dir"; mkdir -p "$dir"
+    : > "$dir/console.out"
+    INNER_CMDLINE=$INNER_CMDLINE timeout -s KILL "$timeout_s" nested-vmm "$c" "$dir" \
+        > "$dir/serial.log" 2>&1 < /dev/null
+    echo $? > "$dir/rc"
+}
+
+report() {  # report CASE CHECK OK(0/1) [diag-file]
+    if [ "$3" = 0 ]; then
+        out "NESTED ok $1: $2"
+    else
+        out "NESTED not ok $1: $2"
+        [ -n "${4:-}" ] && tr -d '\r' < "$4" | tail -n 12 | while IFS= read -r l; do out "NESTED # $l"; done
+    fi
+}
+
+test_case() {
+    local c=$1 dir=/tmp/case-$1 rc all
+    if ! have_vmm "$c"; then
+        out "NESTED skip $c: vessel binary not in the bed (build/vessel missing)"
+        return
+    fi
+    attempt "$c" "$dir"
+    if [ "$(cat "$dir/rc")" = 137 ] && ! grep -q INNER-INIT "$dir/serial.log"; then
+        out "NESTED # $c: timed out before the inner /init, retrying once (TCG timing)"
+        attempt "$c" "$dir"
+    fi
+    rc=$(cat "$dir/rc")
+    [ -n "$verbose" ] && tr -d '\r' < "$dir/serial.log" | while IFS= read -r l; do out "NESTED # | $l"; done
+    all="$dir/all.log"
+    cat "$dir/serial.log" "$dir/console.out" | tr -d '\r' > "$all"
+    grep -q INNER-INIT "$all"; report "$c" "stock kernel reaches the inner /init" $? "$dir/serial.log"
+    grep -q "console-marker 7c3e9f" "$dir/console.out"; report "$c" "virtio-console carries the inner marker" $? "$dir/serial.log"
+    grep -q "INNER blk file: hello from the nested test bed" "$all"; report "$c" "virtio-blk: inner reads a file from ext4" $? "$all"
+    grep -Eq "INNER rng current=virtio_rng[^ ]* bytes=[0-9a-f]{64}" "$all" &&
+        ! grep -q "bytes=0000000000000000000000000000000000000000000000000000000000000000" "$all"
+    report "$c" "virtio-rng: /dev/hwrng gives bytes" $? "$all"
+    [ "$rc" = 0 ] && grep -q "INNER done" "$all"; report "$c" "inner guest powers off, VMM exits 0 (rc=$rc)" $? "$dir/serial.log"
+}
+
+# Bench: seconds from the VMM's start to the inner /init's first serial line.
+bench_case() {
+    local c=$1 dir=/tmp/bench-$1 start
+    have_vmm "$c" || { out "NESTED # bench $c: no vessel binary"; return; }
+    rm -rf "$dir"; mkdir -p "$dir"; : > "$dir/console.out"
+    read start _ < /proc/uptime
+    INNER_CMDLINE=$INNER_CMDLINE timeout -s KILL "$timeout_s" nested-vmm "$c" "$dir" \
+        2>&1 < /dev/null | while IFS= read -r l; do
+            case "$l" in
+                *INNER-INIT*) read now _ < /proc/uptime
+                    out "NESTED time $c $(awk -v a="$start" -v b="$now" 'BEGIN { printf "%.2f", b - a }')" ;;
+            esac
+        done
+}
+
+out "NESTED bed-ready kernel $(uname -r), cases: $cases"
+if [ "$mode" = bench ]; then
+    i=0
+    while [ "$i" -lt "$runs" ]; do
+        for c in $cases; do bench_case "$c"; done
+        i=$((i + 1))
+    done
+else
+    for c in $cases; do test_case "$c"; done
+fi
+finish
