@@ -2,9 +2,11 @@
  * (the VMM's stdio or given fds), ports 1.. are named ports (e.g. "vessel.ctl") whose
  * host end is a socket; the control queues announce them to the driver. */
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -221,17 +223,45 @@ static void port_input_event(void *opaque, uint32_t events)
 
 /* ---- guest -> host data ---- */
 
+/* writev() without SIGPIPE killing the VMM when the reader of a pipe is gone: block the
+ * signal in this thread and take back the one the write raised. */
+static ssize_t writev_nosigpipe(int fd, const struct iovec *iov, unsigned n)
+{
+    sigset_t pipe_set, old, pending;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+    sigpending(&pending);
+    bool was_pending = sigismember(&pending, SIGPIPE) == 1;
+    ssize_t w = writev(fd, iov, (int)n);
+    int saved = errno;
+    if (w < 0 && errno == EPIPE && !was_pending) {
+        static const struct timespec zero = {0, 0};
+        (void)sigtimedwait(&pipe_set, NULL, &zero);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    errno = saved;
+    return w;
+}
+
 static void port_write_host(struct console_port *p, struct iovec *iov, unsigned n)
 {
     while (n > 0) {
         struct msghdr msg = {.msg_iov = iov, .msg_iovlen = n};
         ssize_t w = sendmsg(p->out_fd, &msg, MSG_NOSIGNAL);
         if (w < 0 && errno == ENOTSOCK)
-            w = writev(p->out_fd, iov, (int)n);
+            w = writev_nosigpipe(p->out_fd, iov, n);
         if (w < 0 && errno == EINTR)
             continue;
-        if (w <= 0)
-            return;  /* the host end is gone: the guest's output is dropped */
+        if (w < 0 && errno == EAGAIN) {
+            struct pollfd pfd = {.fd = p->out_fd, .events = POLLOUT};
+            (void)poll(&pfd, 1, -1);
+            continue;
+        }
+        if (w <= 0) {
+            p->out_fd = -1;  /* the host end is gone: from now on output is dropped */
+            return;
+        }
         size_t done = (size_t)w;
         while (n > 0 && done >= iov->iov_len) {
             done -= iov->iov_len;

@@ -193,6 +193,7 @@ void virtq_push(struct virtq *vq, uint16_t head, uint32_t written)
     __atomic_thread_fence(__ATOMIC_RELEASE);
     vq->used_idx++;
     vq->used->idx = vq->used_idx;
+    vq->pushed = true;
 }
 
 bool virtq_should_interrupt(struct virtq *vq)
@@ -201,13 +202,16 @@ bool virtq_should_interrupt(struct virtq *vq)
         return false;
     /* Our used->idx store must be ordered before reading the driver's flags/event. */
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    if (!vq->event_idx)
-        return (vq->avail->flags & VIRTQ_AVAIL_F_NO_INTERRUPT) == 0;
+    if (!vq->pushed)
+        return false;  /* nothing new since the last decision */
+    vq->pushed = false;
     uint16_t old = vq->signalled_used;
     uint16_t now = vq->used_idx;
     bool valid = vq->signalled_used_valid;
     vq->signalled_used = now;
     vq->signalled_used_valid = true;
+    if (!vq->event_idx)
+        return (vq->avail->flags & VIRTQ_AVAIL_F_NO_INTERRUPT) == 0;
     if (!valid)
         return true;
     uint16_t used_event = vq->avail->ring[vq->size];

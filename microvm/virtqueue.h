@@ -53,8 +53,9 @@ struct virtq {
     volatile uint16_t *avail_event; /* trailer of the used ring */
     uint16_t last_avail;            /* next avail ring slot the device reads */
     uint16_t used_idx;              /* device's copy of used->idx */
-    uint16_t signalled_used;        /* used idx at the last interrupt (event idx) */
+    uint16_t signalled_used;        /* used idx at the last interrupt decision */
     bool signalled_used_valid;
+    bool pushed;                    /* used entries added since the last decision */
 };
 
 /* One popped descriptor chain: device-readable buffers first (iov[0..n_out)), then

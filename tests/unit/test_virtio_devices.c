@@ -279,7 +279,13 @@ static void test_console(void **state)
     /* and writing to it does not kill the VMM (no SIGPIPE) */
     tq_submit(0, &ctx1, 0, &tx, 1, true);
     assert_true(tq_used_next(&ctx1, NULL));
-    close(in[0]), close(in[1]), close(out[0]), close(out[1]);
+    /* nor does a console whose stdout reader went away */
+    close(out[0]);
+    tq_submit(0, &ctx0, 0, &tx, 1, true);
+    assert_true(tq_used_next(&ctx0, NULL));
+    tq_submit(0, &ctx0, 0, &tx, 1, true);
+    assert_true(tq_used_next(&ctx0, NULL));
+    close(in[0]), close(in[1]), close(out[1]);
 }
 
 static void test_console_bad_ports(void **state)

@@ -311,8 +311,10 @@ static void test_index_wraparound(void **state)
 static void test_interrupt_suppression(void **state)
 {
     (void)state;
+    assert_false(virtq_should_interrupt(&vq));  /* nothing used yet */
     virtq_push(&vq, 0, 0);
     assert_true(virtq_should_interrupt(&vq));
+    assert_false(virtq_should_interrupt(&vq));  /* nothing new since */
     avail->flags = VIRTQ_AVAIL_F_NO_INTERRUPT;
     virtq_push(&vq, 0, 0);
     assert_false(virtq_should_interrupt(&vq));
