@@ -413,6 +413,28 @@ int json_read_string_array(struct json_cursor *c, yajl_val obj, const char *key,
     return 1;
 }
 
+static int compare_keys(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Duplicate keys in O(n log n): maps may hold OCI_SPEC_MAX_ITEMS entries. */
+static const char *find_duplicate_key(yajl_val obj)
+{
+    size_t n = obj->u.object.len;
+    if (n < 2)
+        return NULL;
+    _cleanup_free_ const char **keys = malloc(n * sizeof(*keys));
+    if (keys == NULL)
+        return NULL;
+    memcpy(keys, obj->u.object.keys, n * sizeof(*keys));
+    qsort(keys, n, sizeof(*keys), compare_keys);
+    for (size_t i = 1; i < n; i++)
+        if (strcmp(keys[i - 1], keys[i]) == 0)
+            return keys[i];
+    return NULL;
+}
+
 int json_read_string_map(struct json_cursor *c, yajl_val obj, const char *key, struct oci_kv **out,
                          size_t *out_len)
 {
@@ -437,17 +459,18 @@ int json_read_string_map(struct json_cursor *c, yajl_val obj, const char *key, s
         } else if (!YAJL_IS_STRING(e)) {
             r = json_cursor_error(c, "expected a string, got %s", json_type_name(e));
         } else {
-            for (size_t j = 0; j < i && r >= 0; j++)
-                if (strcmp(v->u.object.keys[j], k) == 0)
-                    r = json_cursor_error(c, "duplicate key");
-        }
-        if (r >= 0) {
             kv[i].key = strdup(k);
             kv[i].value = strdup(e->u.string);
             done = i + 1;
             if (kv[i].key == NULL || kv[i].value == NULL)
                 r = vessel_error_set(c->err, ENOMEM, "%s", c->path);
         }
+        json_cursor_leave(c, saved_k);
+    }
+    const char *dup = r >= 0 ? find_duplicate_key(v) : NULL;
+    if (dup != NULL) {
+        size_t saved_k = cursor_enter_map_key(c, dup);
+        r = json_cursor_error(c, "duplicate key");
         json_cursor_leave(c, saved_k);
     }
     json_cursor_leave(c, saved);
