@@ -20,19 +20,18 @@ struct virtio_console_port {
     const char *name;
     int fd;
 };
-#define VIRTIO_CONSOLE_MAX_PORTS 16  /* named ports, besides port 0 */
+#define VIRTIO_CONSOLE_MAX_PORTS 16 /* named ports, besides port 0 */
 
 struct virtio_console_config {
-    int in_fd;   /* port 0 (the console): guest input from here, -1 for none */
-    int out_fd;  /* port 0: guest output goes here, -1 to discard */
+    int in_fd;  /* port 0 (the console): guest input from here, -1 for none */
+    int out_fd; /* port 0: guest output goes here, -1 to discard */
     const struct virtio_console_port *ports;
     size_t nports;
 };
 
 /* virtio-console (device id 3) with VIRTIO_CONSOLE_F_MULTIPORT. The fds stay open for the
  * life of the process (in_fd/out_fd are not closed: they may be the VMM's stdio). */
-int virtio_console_create(struct vm *vm, const struct virtio_console_config *cfg,
-                          struct vessel_error **err);
+int virtio_console_create(struct vm *vm, const struct virtio_console_config *cfg, struct vessel_error **err);
 /* virtio-blk (device id 2) on a raw image file; readonly offers VIRTIO_BLK_F_RO. */
 int virtio_blk_create(struct vm *vm, const char *path, bool readonly, struct vessel_error **err);
 /* virtio-rng (device id 4) fed by getrandom(2). */
@@ -98,8 +97,8 @@ struct virtio_mmio;
 struct virtio_device_ops {
     const char *name;
     uint32_t device_id;
-    uint64_t features;      /* device-specific bits; the transport adds VERSION_1 etc. */
-    unsigned num_queues;    /* <= VIRTIO_MMIO_MAX_QUEUES */
+    uint64_t features;   /* device-specific bits; the transport adds VERSION_1 etc. */
+    unsigned num_queues; /* <= VIRTIO_MMIO_MAX_QUEUES */
     /* The driver made buffers available on queue q (only while DRIVER_OK and not broken). */
     void (*queue_notify)(void *opaque, unsigned q);
     /* The driver set DRIVER_OK (optional). */
@@ -111,9 +110,8 @@ struct virtio_device_ops {
 /* Allocate a slot, register the MMIO window, wire interrupt and notifications.
  * config/config_size: the device's config space (read-only for the driver, little-endian);
  * the device may change it under the lock and call virtio_mmio_config_changed. */
-int virtio_mmio_create(struct vm *vm, const struct virtio_device_ops *ops, void *opaque,
-                       void *config, size_t config_size, struct virtio_mmio **out,
-                       struct vessel_error **err);
+int virtio_mmio_create(struct vm *vm, const struct virtio_device_ops *ops, void *opaque, void *config,
+                       size_t config_size, struct virtio_mmio **out, struct vessel_error **err);
 
 void virtio_mmio_lock(struct virtio_mmio *t);
 void virtio_mmio_unlock(struct virtio_mmio *t);

@@ -35,7 +35,7 @@
 #define VIRTIO_BLK_ID_BYTES 20
 #define BLK_SECTOR 512ULL
 #define BLK_MAX_RANGES 16
-#define BLK_MAX_RANGE_SECTORS (1U << 22)  /* 2 GiB per discard / write-zeroes range */
+#define BLK_MAX_RANGE_SECTORS (1U << 22) /* 2 GiB per discard / write-zeroes range */
 #define BLK_WRITE_ZEROES_UNMAP 1
 
 struct blk_config {
@@ -148,8 +148,7 @@ static bool blk_range_ok(const struct virtio_blk *blk, uint64_t sector, uint64_t
 
 static uint8_t blk_zero_range(struct virtio_blk *blk, uint64_t off, uint64_t len, bool unmap)
 {
-    if (!unmap && fallocate(blk->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, (off_t)off,
-                            (off_t)len) == 0)
+    if (!unmap && fallocate(blk->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) == 0)
         return VIRTIO_BLK_S_OK;
     if (fallocate(blk->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) == 0)
         return VIRTIO_BLK_S_OK;
@@ -177,22 +176,19 @@ static uint8_t blk_ranges(struct virtio_blk *blk, const struct virtq_chain *c, u
         return VIRTIO_BLK_S_UNSUPP;
     for (uint64_t i = 0; i < bytes / sizeof(struct blk_range); i++) {
         struct blk_range range;
-        (void)virtq_chain_read(c, sizeof(struct blk_req_header) + i * sizeof(range), &range,
-                               sizeof(range));
+        (void)virtq_chain_read(c, sizeof(struct blk_req_header) + i * sizeof(range), &range, sizeof(range));
         bool unmap = type == VIRTIO_BLK_T_DISCARD || (range.flags & BLK_WRITE_ZEROES_UNMAP);
         if ((range.flags & ~(uint32_t)BLK_WRITE_ZEROES_UNMAP) != 0 ||
             (type == VIRTIO_BLK_T_DISCARD && range.flags != 0))
             return VIRTIO_BLK_S_UNSUPP;
-        if (range.num_sectors > BLK_MAX_RANGE_SECTORS ||
-            !blk_range_ok(blk, range.sector, range.num_sectors))
+        if (range.num_sectors > BLK_MAX_RANGE_SECTORS || !blk_range_ok(blk, range.sector, range.num_sectors))
             return VIRTIO_BLK_S_IOERR;
         uint64_t off = range.sector * BLK_SECTOR, len = range.num_sectors * BLK_SECTOR;
         if (len == 0)
             continue;
         if (type == VIRTIO_BLK_T_DISCARD) {
             /* Discard is a hint: a file system without hole punching still succeeds. */
-            (void)fallocate(blk->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
-                            (off_t)len);
+            (void)fallocate(blk->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len);
         } else if (blk_zero_range(blk, off, len, unmap) != VIRTIO_BLK_S_OK) {
             return VIRTIO_BLK_S_IOERR;
         }
@@ -206,7 +202,7 @@ static uint8_t blk_request(struct virtio_blk *blk, const struct virtq_chain *c, 
 {
     struct blk_req_header h;
     struct iovec sub[VIRTQ_CHAIN_MAX];
-    uint64_t data_in = c->in_len - 1;  /* writable bytes before the status byte */
+    uint64_t data_in = c->in_len - 1; /* writable bytes before the status byte */
     *written = 0;
     if (c->out_len < sizeof(h))
         return VIRTIO_BLK_S_IOERR;
@@ -324,13 +320,12 @@ int virtio_blk_create(struct vm *vm, const char *path, bool readonly, struct ves
         .device_id = VIRTIO_ID_BLOCK,
         .features = (1ULL << VIRTIO_BLK_F_SEG_MAX) | (1ULL << VIRTIO_BLK_F_BLK_SIZE) |
                     (1ULL << VIRTIO_BLK_F_FLUSH) | (1ULL << VIRTIO_BLK_F_DISCARD) |
-                    (1ULL << VIRTIO_BLK_F_WRITE_ZEROES) |
-                    (readonly ? 1ULL << VIRTIO_BLK_F_RO : 0),
+                    (1ULL << VIRTIO_BLK_F_WRITE_ZEROES) | (readonly ? 1ULL << VIRTIO_BLK_F_RO : 0),
         .num_queues = 1,
         .queue_notify = blk_queue_notify,
     };
     r = virtio_mmio_create(vm, &blk->ops, blk, &blk->config, sizeof(blk->config), &blk->t, err);
     if (r < 0)
-        return vessel_error_wrap(err, "disk \"%s\"", path);  /* blk stays: see virtio_mmio_create */
+        return vessel_error_wrap(err, "disk \"%s\"", path); /* blk stays: see virtio_mmio_create */
     return 0;
 }

@@ -25,8 +25,8 @@
 #define CTL_PORT_OPEN 6
 #define CTL_PORT_NAME 7
 
-#define CTL_RXQ 2  /* device -> driver control messages */
-#define CTL_TXQ 3  /* driver -> device control messages */
+#define CTL_RXQ 2 /* device -> driver control messages */
+#define CTL_TXQ 3 /* driver -> device control messages */
 #define PORT_NAME_MAX 64
 #define CTL_QUEUE_MAX (4 * (VIRTIO_CONSOLE_MAX_PORTS + 1) + 8)
 
@@ -56,8 +56,8 @@ struct console_port {
     unsigned id;
     int in_fd, out_fd;
     char name[PORT_NAME_MAX];
-    bool pollable;     /* in_fd works with epoll (regular files and /dev/null do not) */
-    bool registered;   /* in_fd is in the event loop */
+    bool pollable;   /* in_fd works with epoll (regular files and /dev/null do not) */
+    bool registered; /* in_fd is in the event loop */
     bool eof;
     bool guest_open;
 };
@@ -67,7 +67,7 @@ struct virtio_console {
     struct vm *vm;
     struct virtio_device_ops ops;
     struct console_config config;
-    unsigned nports;   /* including port 0 */
+    unsigned nports; /* including port 0 */
     struct ctl_msg ctl[CTL_QUEUE_MAX];
     unsigned ctl_head, ctl_count;
     struct console_port ports[];
@@ -259,7 +259,7 @@ static void port_write_host(struct console_port *p, struct iovec *iov, unsigned 
             continue;
         }
         if (w <= 0) {
-            p->out_fd = -1;  /* the host end is gone: from now on output is dropped */
+            p->out_fd = -1; /* the host end is gone: from now on output is dropped */
             return;
         }
         size_t done = (size_t)w;
@@ -320,7 +320,7 @@ static void ctl_handle(struct virtio_console *con, const struct ctl_header *h)
         }
         break;
     default:
-        break;  /* resize, remove acks, unknown: nothing to do */
+        break; /* resize, remove acks, unknown: nothing to do */
     }
 }
 
@@ -384,17 +384,15 @@ static bool fd_pollable(int fd)
     return ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == 0 || errno != EPERM;
 }
 
-int virtio_console_create(struct vm *vm, const struct virtio_console_config *cfg,
-                          struct vessel_error **err)
+int virtio_console_create(struct vm *vm, const struct virtio_console_config *cfg, struct vessel_error **err)
 {
     if (cfg->nports > VIRTIO_CONSOLE_MAX_PORTS)
-        return vessel_error_set(err, EINVAL, "virtio console: %zu named ports (at most %d)",
-                                cfg->nports, VIRTIO_CONSOLE_MAX_PORTS);
+        return vessel_error_set(err, EINVAL, "virtio console: %zu named ports (at most %d)", cfg->nports,
+                                VIRTIO_CONSOLE_MAX_PORTS);
     for (size_t i = 0; i < cfg->nports; i++) {
         size_t len = strlen(cfg->ports[i].name);
         if (len == 0 || len >= PORT_NAME_MAX)
-            return vessel_error_set(err, EINVAL, "virtio console: bad port name \"%s\"",
-                                    cfg->ports[i].name);
+            return vessel_error_set(err, EINVAL, "virtio console: bad port name \"%s\"", cfg->ports[i].name);
     }
     unsigned nports = 1 + (unsigned)cfg->nports;
     struct virtio_console *con = calloc(1, sizeof(*con) + nports * sizeof(struct console_port));
@@ -423,7 +421,7 @@ int virtio_console_create(struct vm *vm, const struct virtio_console_config *cfg
     };
     int r = virtio_mmio_create(vm, &con->ops, con, &con->config, sizeof(con->config), &con->t, err);
     if (r < 0)
-        return r;  /* con stays: see virtio_mmio_create */
+        return r; /* con stays: see virtio_mmio_create */
     for (unsigned id = 0; id < nports; id++) {
         struct console_port *p = &con->ports[id];
         if (!p->pollable)

@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "microvm/virtio.h"
@@ -19,8 +19,8 @@ struct mmio_queue {
     uint32_t num;
     uint64_t desc, driver, device;
     struct virtq vq;
-    int notify_fd;      /* eventfd the loop thread waits on */
-    bool kvm_notify;    /* notify_fd is a KVM ioeventfd (guest writes never reach us) */
+    int notify_fd;   /* eventfd the loop thread waits on */
+    bool kvm_notify; /* notify_fd is a KVM ioeventfd (guest writes never reach us) */
 };
 
 struct virtio_mmio {
@@ -152,12 +152,12 @@ static void mmio_status_write(struct virtio_mmio *t, uint32_t v)
         return;
     }
     uint32_t old = t->status;
-    v &= ~(uint32_t)VIRTIO_STATUS_NEEDS_RESET;  /* only the device sets it */
+    v &= ~(uint32_t)VIRTIO_STATUS_NEEDS_RESET; /* only the device sets it */
     if ((v & VIRTIO_STATUS_FEATURES_OK) != 0 && (old & VIRTIO_STATUS_FEATURES_OK) == 0) {
         bool subset = (t->driver_features & ~t->device_features) == 0;
         bool modern = (t->driver_features & (1ULL << VIRTIO_F_VERSION_1)) != 0;
         if (!subset || !modern)
-            v &= ~(uint32_t)VIRTIO_STATUS_FEATURES_OK;  /* refused: the driver reads it back */
+            v &= ~(uint32_t)VIRTIO_STATUS_FEATURES_OK; /* refused: the driver reads it back */
     }
     t->status = v | (old & VIRTIO_STATUS_NEEDS_RESET);
     if ((v & VIRTIO_STATUS_DRIVER_OK) != 0 && (old & VIRTIO_STATUS_DRIVER_OK) == 0) {
@@ -183,11 +183,11 @@ static void mmio_queue_ready_write(struct virtio_mmio *t, struct mmio_queue *mq,
     if (virtq_enabled(&mq->vq) || (t->status & VIRTIO_STATUS_FEATURES_OK) == 0)
         return;
     if (mq->num == 0 || mq->num > VIRTIO_MMIO_QUEUE_SIZE_MAX)
-        return;  /* stays not ready: the driver sees QueueReady 0 */
+        return; /* stays not ready: the driver sees QueueReady 0 */
     bool event_idx = (t->driver_features & (1ULL << VIRTIO_F_EVENT_IDX)) != 0;
     bool indirect = (t->driver_features & (1ULL << VIRTIO_F_INDIRECT_DESC)) != 0;
-    (void)virtq_enable(&mq->vq, t->vm, (uint16_t)mq->num, mq->desc, mq->driver, mq->device,
-                       event_idx, indirect);
+    (void)virtq_enable(&mq->vq, t->vm, (uint16_t)mq->num, mq->desc, mq->driver, mq->device, event_idx,
+                       indirect);
 }
 
 static void set_low(uint64_t *r, uint32_t v)
@@ -208,8 +208,12 @@ static void mmio_register_write(struct virtio_mmio *t, uint64_t offset, uint32_t
     bool features_open = (t->status & VIRTIO_STATUS_FEATURES_OK) == 0;
 
     switch (offset) {
-    case VIRTIO_MMIO_DEVICE_FEATURES_SEL: t->device_features_sel = v; break;
-    case VIRTIO_MMIO_DRIVER_FEATURES_SEL: t->driver_features_sel = v; break;
+    case VIRTIO_MMIO_DEVICE_FEATURES_SEL:
+        t->device_features_sel = v;
+        break;
+    case VIRTIO_MMIO_DRIVER_FEATURES_SEL:
+        t->driver_features_sel = v;
+        break;
     case VIRTIO_MMIO_DRIVER_FEATURES:
         if (!features_open)
             break;
@@ -218,7 +222,9 @@ static void mmio_register_write(struct virtio_mmio *t, uint64_t offset, uint32_t
         else if (t->driver_features_sel == 1)
             set_high(&t->driver_features, v);
         break;
-    case VIRTIO_MMIO_QUEUE_SEL: t->queue_sel = v; break;
+    case VIRTIO_MMIO_QUEUE_SEL:
+        t->queue_sel = v;
+        break;
     case VIRTIO_MMIO_QUEUE_NUM:
         if (mq_off != NULL)
             mq_off->num = v;
@@ -232,15 +238,38 @@ static void mmio_register_write(struct virtio_mmio *t, uint64_t offset, uint32_t
         if (v < t->ops->num_queues && !t->queues[v].kvm_notify)
             mmio_kick(&t->queues[v]);
         break;
-    case VIRTIO_MMIO_INTERRUPT_ACK: t->interrupt_status &= ~v; break;
-    case VIRTIO_MMIO_STATUS: mmio_status_write(t, v); break;
-    case VIRTIO_MMIO_QUEUE_DESC_LOW: if (mq_off) set_low(&mq_off->desc, v); break;
-    case VIRTIO_MMIO_QUEUE_DESC_HIGH: if (mq_off) set_high(&mq_off->desc, v); break;
-    case VIRTIO_MMIO_QUEUE_DRIVER_LOW: if (mq_off) set_low(&mq_off->driver, v); break;
-    case VIRTIO_MMIO_QUEUE_DRIVER_HIGH: if (mq_off) set_high(&mq_off->driver, v); break;
-    case VIRTIO_MMIO_QUEUE_DEVICE_LOW: if (mq_off) set_low(&mq_off->device, v); break;
-    case VIRTIO_MMIO_QUEUE_DEVICE_HIGH: if (mq_off) set_high(&mq_off->device, v); break;
-    default: break;  /* read-only or unknown: ignored */
+    case VIRTIO_MMIO_INTERRUPT_ACK:
+        t->interrupt_status &= ~v;
+        break;
+    case VIRTIO_MMIO_STATUS:
+        mmio_status_write(t, v);
+        break;
+    case VIRTIO_MMIO_QUEUE_DESC_LOW:
+        if (mq_off)
+            set_low(&mq_off->desc, v);
+        break;
+    case VIRTIO_MMIO_QUEUE_DESC_HIGH:
+        if (mq_off)
+            set_high(&mq_off->desc, v);
+        break;
+    case VIRTIO_MMIO_QUEUE_DRIVER_LOW:
+        if (mq_off)
+            set_low(&mq_off->driver, v);
+        break;
+    case VIRTIO_MMIO_QUEUE_DRIVER_HIGH:
+        if (mq_off)
+            set_high(&mq_off->driver, v);
+        break;
+    case VIRTIO_MMIO_QUEUE_DEVICE_LOW:
+        if (mq_off)
+            set_low(&mq_off->device, v);
+        break;
+    case VIRTIO_MMIO_QUEUE_DEVICE_HIGH:
+        if (mq_off)
+            set_high(&mq_off->device, v);
+        break;
+    default:
+        break; /* read-only or unknown: ignored */
     }
 }
 
@@ -248,22 +277,32 @@ static uint32_t mmio_register_read(struct virtio_mmio *t, uint64_t offset)
 {
     struct mmio_queue *mq = t->queue_sel < t->ops->num_queues ? &t->queues[t->queue_sel] : NULL;
     switch (offset) {
-    case VIRTIO_MMIO_MAGIC_VALUE: return VIRTIO_MMIO_MAGIC;
-    case VIRTIO_MMIO_VERSION: return 2;
-    case VIRTIO_MMIO_DEVICE_ID: return t->ops->device_id;
-    case VIRTIO_MMIO_VENDOR_ID: return VIRTIO_MMIO_VENDOR;
+    case VIRTIO_MMIO_MAGIC_VALUE:
+        return VIRTIO_MMIO_MAGIC;
+    case VIRTIO_MMIO_VERSION:
+        return 2;
+    case VIRTIO_MMIO_DEVICE_ID:
+        return t->ops->device_id;
+    case VIRTIO_MMIO_VENDOR_ID:
+        return VIRTIO_MMIO_VENDOR;
     case VIRTIO_MMIO_DEVICE_FEATURES:
         if (t->device_features_sel == 0)
             return (uint32_t)t->device_features;
         if (t->device_features_sel == 1)
             return (uint32_t)(t->device_features >> 32);
         return 0;
-    case VIRTIO_MMIO_QUEUE_NUM_MAX: return mq != NULL ? VIRTIO_MMIO_QUEUE_SIZE_MAX : 0;
-    case VIRTIO_MMIO_QUEUE_READY: return mq != NULL && virtq_enabled(&mq->vq);
-    case VIRTIO_MMIO_INTERRUPT_STATUS: return t->interrupt_status;
-    case VIRTIO_MMIO_STATUS: return t->status;
-    case VIRTIO_MMIO_CONFIG_GENERATION: return t->config_generation;
-    default: return 0;
+    case VIRTIO_MMIO_QUEUE_NUM_MAX:
+        return mq != NULL ? VIRTIO_MMIO_QUEUE_SIZE_MAX : 0;
+    case VIRTIO_MMIO_QUEUE_READY:
+        return mq != NULL && virtq_enabled(&mq->vq);
+    case VIRTIO_MMIO_INTERRUPT_STATUS:
+        return t->interrupt_status;
+    case VIRTIO_MMIO_STATUS:
+        return t->status;
+    case VIRTIO_MMIO_CONFIG_GENERATION:
+        return t->config_generation;
+    default:
+        return 0;
     }
 }
 
@@ -315,9 +354,8 @@ static const struct vm_mmio_ops mmio_ops = {
     .write = virtio_mmio_write,
 };
 
-int virtio_mmio_create(struct vm *vm, const struct virtio_device_ops *ops, void *opaque,
-                       void *config, size_t config_size, struct virtio_mmio **out,
-                       struct vessel_error **err)
+int virtio_mmio_create(struct vm *vm, const struct virtio_device_ops *ops, void *opaque, void *config,
+                       size_t config_size, struct virtio_mmio **out, struct vessel_error **err)
 {
     if (ops->num_queues == 0 || ops->num_queues > VIRTIO_MMIO_MAX_QUEUES)
         return vessel_error_set(err, EINVAL, "virtio %s: %u queues", ops->name, ops->num_queues);
@@ -331,8 +369,8 @@ int virtio_mmio_create(struct vm *vm, const struct virtio_device_ops *ops, void 
     t->opaque = opaque;
     t->config = config;
     t->config_size = config_size;
-    t->device_features = ops->features | (1ULL << VIRTIO_F_VERSION_1) |
-                         (1ULL << VIRTIO_F_INDIRECT_DESC) | (1ULL << VIRTIO_F_EVENT_IDX);
+    t->device_features = ops->features | (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_F_INDIRECT_DESC) |
+                         (1ULL << VIRTIO_F_EVENT_IDX);
     pthread_mutex_init(&t->lock, NULL);
     int r = vm_virtio_slot_alloc(vm, &t->base, &t->gsi, err);
     if (r >= 0)
@@ -342,8 +380,7 @@ int virtio_mmio_create(struct vm *vm, const struct virtio_device_ops *ops, void 
         mq->t = t;
         mq->index = q;
         mq->notify_fd = -1;
-        if (vm_ioeventfd_create(vm, t->base + VIRTIO_MMIO_QUEUE_NOTIFY, q, &mq->notify_fd,
-                                NULL) >= 0) {
+        if (vm_ioeventfd_create(vm, t->base + VIRTIO_MMIO_QUEUE_NOTIFY, q, &mq->notify_fd, NULL) >= 0) {
             mq->kvm_notify = true;
         } else {
             mq->notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

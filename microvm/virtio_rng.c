@@ -66,6 +66,6 @@ int virtio_rng_create(struct vm *vm, struct vessel_error **err)
         return vessel_error_set(err, ENOMEM, "virtio rng");
     int r = virtio_mmio_create(vm, &rng_ops, rng, NULL, 0, &rng->t, err);
     if (r < 0)
-        return r;  /* rng stays allocated: the transport may already point at it */
+        return r; /* rng stays allocated: the transport may already point at it */
     return 0;
 }

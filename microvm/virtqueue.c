@@ -6,8 +6,8 @@
 #include "microvm/virtqueue.h"
 #include "microvm/vm.h"
 
-int virtq_enable(struct virtq *vq, struct vm *vm, uint16_t size, uint64_t desc_gpa,
-                 uint64_t avail_gpa, uint64_t used_gpa, bool event_idx, bool indirect)
+int virtq_enable(struct virtq *vq, struct vm *vm, uint16_t size, uint64_t desc_gpa, uint64_t avail_gpa,
+                 uint64_t used_gpa, bool event_idx, bool indirect)
 {
     virtq_disable(vq);
     if (size == 0 || (size & (size - 1)) != 0)
@@ -53,7 +53,7 @@ static int chain_add(struct virtq *vq, struct virtq_chain *chain, const struct v
 {
     bool writable = (d->flags & VIRTQ_DESC_F_WRITE) != 0;
     if (!writable && chain->n_in > 0)
-        return -EINVAL;  /* readable buffers must all come before writable ones */
+        return -EINVAL; /* readable buffers must all come before writable ones */
     if (d->len == 0)
         return 0;
     if (chain->n_out + chain->n_in >= VIRTQ_CHAIN_MAX)
@@ -77,8 +77,7 @@ static int chain_add(struct virtq *vq, struct virtq_chain *chain, const struct v
 /* Walk an indirect table; its entries may not be indirect themselves. A table may hold
  * more entries than the queue has (drivers size it by segments), so a loop is caught by
  * counting against the table's own length. */
-static int chain_add_indirect(struct virtq *vq, struct virtq_chain *chain,
-                              const struct virtq_desc *d)
+static int chain_add_indirect(struct virtq *vq, struct virtq_chain *chain, const struct virtq_desc *d)
 {
     if (!vq->indirect || (d->flags & VIRTQ_DESC_F_NEXT) != 0)
         return -EINVAL;
@@ -203,7 +202,7 @@ bool virtq_should_interrupt(struct virtq *vq)
     /* Our used->idx store must be ordered before reading the driver's flags/event. */
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     if (!vq->pushed)
-        return false;  /* nothing new since the last decision */
+        return false; /* nothing new since the last decision */
     vq->pushed = false;
     uint16_t old = vq->signalled_used;
     uint16_t now = vq->used_idx;
@@ -238,8 +237,7 @@ size_t virtq_chain_read(const struct virtq_chain *chain, size_t offset, void *ds
     return done;
 }
 
-size_t virtq_chain_write(const struct virtq_chain *chain, size_t offset, const void *src,
-                         size_t len)
+size_t virtq_chain_write(const struct virtq_chain *chain, size_t offset, const void *src, size_t len)
 {
     size_t done = 0;
     for (unsigned k = chain->n_out; k < chain->n_out + chain->n_in && done < len; k++) {

@@ -30,7 +30,7 @@ struct virtq_desc {
 struct virtq_avail {
     uint16_t flags;
     uint16_t idx;
-    uint16_t ring[];  /* then uint16_t used_event */
+    uint16_t ring[]; /* then uint16_t used_event */
 };
 struct virtq_used_elem {
     uint32_t id;
@@ -39,14 +39,14 @@ struct virtq_used_elem {
 struct virtq_used {
     uint16_t flags;
     uint16_t idx;
-    struct virtq_used_elem ring[];  /* then uint16_t avail_event */
+    struct virtq_used_elem ring[]; /* then uint16_t avail_event */
 };
 
 struct virtq {
     struct vm *vm;
-    uint16_t size;                  /* 0 while the queue is not enabled */
-    bool event_idx;                 /* VIRTIO_F_EVENT_IDX negotiated */
-    bool indirect;                  /* VIRTIO_F_INDIRECT_DESC negotiated */
+    uint16_t size;  /* 0 while the queue is not enabled */
+    bool event_idx; /* VIRTIO_F_EVENT_IDX negotiated */
+    bool indirect;  /* VIRTIO_F_INDIRECT_DESC negotiated */
     volatile struct virtq_desc *desc;
     volatile struct virtq_avail *avail;
     volatile struct virtq_used *used;
@@ -55,7 +55,7 @@ struct virtq {
     uint16_t used_idx;              /* device's copy of used->idx */
     uint16_t signalled_used;        /* used idx at the last interrupt decision */
     bool signalled_used_valid;
-    bool pushed;                    /* used entries added since the last decision */
+    bool pushed; /* used entries added since the last decision */
 };
 
 /* One popped descriptor chain: device-readable buffers first (iov[0..n_out)), then
@@ -70,8 +70,8 @@ struct virtq_chain {
 /* Check and map the three rings (sizes, alignment, inside guest RAM) and start at index 0.
  * size must be a power of two in 1..VIRTQ_MAX_SIZE. Returns 0 or -EINVAL / -EFAULT;
  * vq is left disabled on failure. */
-int virtq_enable(struct virtq *vq, struct vm *vm, uint16_t size, uint64_t desc_gpa,
-                 uint64_t avail_gpa, uint64_t used_gpa, bool event_idx, bool indirect);
+int virtq_enable(struct virtq *vq, struct vm *vm, uint16_t size, uint64_t desc_gpa, uint64_t avail_gpa,
+                 uint64_t used_gpa, bool event_idx, bool indirect);
 void virtq_disable(struct virtq *vq);
 static inline bool virtq_enabled(const struct virtq *vq)
 {
@@ -100,7 +100,6 @@ bool virtq_should_interrupt(struct virtq *vq);
 
 /* Copy helpers over a chain's readable / writable buffers. Return bytes copied. */
 size_t virtq_chain_read(const struct virtq_chain *chain, size_t offset, void *dst, size_t len);
-size_t virtq_chain_write(const struct virtq_chain *chain, size_t offset, const void *src,
-                         size_t len);
+size_t virtq_chain_write(const struct virtq_chain *chain, size_t offset, const void *src, size_t len);
 
 #endif

@@ -92,12 +92,11 @@ static bool parse_resources(const uint8_t *p, const uint8_t *end, struct mmio_wi
             w->base = base;
             have_mem = true;
             p += 11;
-        } else if (!have_irq && have_mem && p[0] == 0x89 && p[1] >= 6 && p[2] == 0 &&
-                   p[4] >= 1) {
-            memcpy(&w->irq, p + 5, 4);  /* Extended Interrupt: first interrupt number */
+        } else if (!have_irq && have_mem && p[0] == 0x89 && p[1] >= 6 && p[2] == 0 && p[4] >= 1) {
+            memcpy(&w->irq, p + 5, 4); /* Extended Interrupt: first interrupt number */
             have_irq = true;
         } else if (!have_irq && have_mem && (p[0] == 0x22 || p[0] == 0x23)) {
-            uint16_t mask;  /* IRQ descriptor: lowest bit of the mask */
+            uint16_t mask; /* IRQ descriptor: lowest bit of the mask */
             memcpy(&mask, p + 1, 2);
             for (uint32_t i = 0; i < 16 && mask != 0; i++)
                 if (mask & (1u << i)) {
@@ -142,8 +141,8 @@ static uint8_t s5_sleep_type(void)
         if (memcmp(p, "_S5_", 4) != 0 || p[4] != 0x12)
             continue;
         const uint8_t *q = p + 5;
-        q += 1 + (q[0] >> 6);  /* PkgLength */
-        q++;                   /* NumElements */
+        q += 1 + (q[0] >> 6); /* PkgLength */
+        q++;                  /* NumElements */
         if (q >= end)
             break;
         if (q[0] == 0x0a && q + 1 < end)

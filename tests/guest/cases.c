@@ -105,8 +105,7 @@ void cases_console(struct vdev *d)
     if (multiport && max_ports >= 2)
         ok = ok && vq_setup(d, &cin, 2) && vq_setup(d, &cout, 3) && vq_setup(d, &rx1, 4) &&
              vq_setup(d, &tx1, 5);
-    tap_result(ok, "console: queues set up (multiport %s, %u ports)", multiport ? "on" : "off",
-               max_ports);
+    tap_result(ok, "console: queues set up (multiport %s, %u ports)", multiport ? "on" : "off", max_ports);
     if (!ok)
         return;
     if (multiport)
@@ -155,15 +154,15 @@ struct blk_hdr {
 static struct gvq blkq;
 static uint8_t sector_buf[512] __attribute__((aligned(512)));
 
-uint8_t blk_request(struct vdev *d, struct gvq *q, uint32_t type, uint64_t sector, void *data,
-                    uint32_t len, bool device_writes)
+uint8_t blk_request(struct vdev *d, struct gvq *q, uint32_t type, uint64_t sector, void *data, uint32_t len,
+                    bool device_writes)
 {
     static struct blk_hdr hdr;
     static volatile uint8_t status;
     hdr = (struct blk_hdr){type, 0, sector};
     status = 0xee;
-    struct gbuf b[3] = {{&hdr, sizeof(hdr), false}, {data, len, device_writes},
-                        {(const void *)&status, 1, true}};
+    struct gbuf b[3] = {
+        {&hdr, sizeof(hdr), false}, {data, len, device_writes}, {(const void *)&status, 1, true}};
     if (len == 0) {
         b[1] = b[2];
         vq_submit(d, q, b, 2);
@@ -190,8 +189,8 @@ void cases_blk(struct vdev *d)
     if (!ok)
         return;
     vdev_driver_ok(d);
-    uint64_t capacity = mmio_read32(d->base + R_CONFIG) |
-                        ((uint64_t)mmio_read32(d->base + R_CONFIG + 4) << 32);
+    uint64_t capacity =
+        mmio_read32(d->base + R_CONFIG) | ((uint64_t)mmio_read32(d->base + R_CONFIG + 4) << 32);
     tap_result(capacity == 2048, "%s: capacity %lu sectors", name, (unsigned long)capacity);
 
     memset(sector_buf, 0, sizeof(sector_buf));
@@ -214,7 +213,8 @@ void cases_blk(struct vdev *d)
         sector_buf[i] = (uint8_t)(i * 7 + 3);
     s = blk_request(d, &blkq, BLK_T_OUT, 5, sector_buf, 512, false);
     if (ro) {
-        tap_result(s == BLK_S_IOERR, "blk ro: VIRTIO_BLK_F_RO offered, write refused with IOERR (status %u)", s);
+        tap_result(s == BLK_S_IOERR, "blk ro: VIRTIO_BLK_F_RO offered, write refused with IOERR (status %u)",
+                   s);
         return;
     }
     bool wrote = s == BLK_S_OK;

@@ -15,8 +15,8 @@ void cases_hostile(struct vdev *rng, struct vdev *blk);
 
 /* Shared by the blk and hostile cases: one request, synchronously. Returns the status byte,
  * or 0xff when the request did not complete, 0xfe when the device marked itself broken. */
-uint8_t blk_request(struct vdev *d, struct gvq *q, uint32_t type, uint64_t sector, void *data,
-                    uint32_t len, bool device_writes);
+uint8_t blk_request(struct vdev *d, struct gvq *q, uint32_t type, uint64_t sector, void *data, uint32_t len,
+                    bool device_writes);
 #define BLK_S_OK 0
 #define BLK_S_IOERR 1
 #define BLK_S_UNSUPP 2

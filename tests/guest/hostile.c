@@ -35,7 +35,9 @@ static void expect_refused(struct vdev *d, const char *what)
     bool refused = r == WAIT_BROKEN || (r == WAIT_USED && len == 0);
     bool recovered = rng_recovers(d);
     tap_result(refused && recovered, "hostile: %s refused (%s), device works after reset", what,
-               r == WAIT_BROKEN ? "DEVICE_NEEDS_RESET" : r == WAIT_USED ? "empty completion" : "no answer");
+               r == WAIT_BROKEN ? "DEVICE_NEEDS_RESET"
+               : r == WAIT_USED ? "empty completion"
+                                : "no answer");
 }
 
 static void hostile_chains(struct vdev *d)
@@ -169,8 +171,8 @@ static void hostile_blk(struct vdev *d)
     /* a data buffer outside RAM */
     hdr.type = 0;
     hdr.sector = 0;
-    struct gbuf c[3] = {{&hdr, 16, false}, {(const void *)0x7f00000000ULL, 512, true},
-                        {(const void *)&status, 1, true}};
+    struct gbuf c[3] = {
+        {&hdr, 16, false}, {(const void *)0x7f00000000ULL, 512, true}, {(const void *)&status, 1, true}};
     vq_submit(d, &blkq2, c, 3);
     r = vq_wait(d, &blkq2, 0, 0);
     bool recovered = vdev_begin(d, 0) && vq_setup(d, &blkq2, 0);

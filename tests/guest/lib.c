@@ -79,12 +79,12 @@ uint64_t parse_num(const char **s)
 
 void serial_init(void)
 {
-    outb(COM1 + 1, 0x00);  /* no interrupts */
-    outb(COM1 + 3, 0x80);  /* DLAB */
-    outb(COM1 + 0, 0x01);  /* 115200 baud */
+    outb(COM1 + 1, 0x00); /* no interrupts */
+    outb(COM1 + 3, 0x80); /* DLAB */
+    outb(COM1 + 0, 0x01); /* 115200 baud */
     outb(COM1 + 1, 0x00);
-    outb(COM1 + 3, 0x03);  /* 8N1 */
-    outb(COM1 + 2, 0xc7);  /* FIFO */
+    outb(COM1 + 3, 0x03); /* 8N1 */
+    outb(COM1 + 2, 0xc7); /* FIFO */
 }
 
 static void serial_putc(char c)
@@ -134,7 +134,9 @@ static void vgprintf(const char *fmt, va_list ap)
                 serial_putc(*s);
             break;
         }
-        case 'c': serial_putc((char)va_arg(ap, int)); break;
+        case 'c':
+            serial_putc((char)va_arg(ap, int));
+            break;
         case 'd': {
             int64_t v = is_long ? va_arg(ap, long) : va_arg(ap, int);
             if (v < 0) {
@@ -144,10 +146,18 @@ static void vgprintf(const char *fmt, va_list ap)
             put_num((uint64_t)v, 10, width, pad);
             break;
         }
-        case 'u': put_num(is_long ? va_arg(ap, unsigned long) : va_arg(ap, unsigned), 10, width, pad); break;
-        case 'x': put_num(is_long ? va_arg(ap, unsigned long) : va_arg(ap, unsigned), 16, width, pad); break;
-        case '%': serial_putc('%'); break;
-        default: serial_putc('?'); break;
+        case 'u':
+            put_num(is_long ? va_arg(ap, unsigned long) : va_arg(ap, unsigned), 10, width, pad);
+            break;
+        case 'x':
+            put_num(is_long ? va_arg(ap, unsigned long) : va_arg(ap, unsigned), 16, width, pad);
+            break;
+        case '%':
+            serial_putc('%');
+            break;
+        default:
+            serial_putc('?');
+            break;
         }
     }
 }

@@ -96,9 +96,8 @@ void guest_main(uint64_t boot_params, uint64_t pvh)
 
     struct mmio_window win[MAX_WINDOWS];
     const char *map;
-    unsigned nwin = cmdline_word(cmdline, "mmio", &map) && *map
-                        ? windows_from_cmdline(map, win, MAX_WINDOWS)
-                        : acpi_virtio_windows(win, MAX_WINDOWS);
+    unsigned nwin = cmdline_word(cmdline, "mmio", &map) && *map ? windows_from_cmdline(map, win, MAX_WINDOWS)
+                                                                : acpi_virtio_windows(win, MAX_WINDOWS);
     tap_result(nwin > 0, "virtio-mmio windows found (%u)", nwin);
 
     static struct vdev devs[MAX_WINDOWS];
@@ -111,10 +110,10 @@ void guest_main(uint64_t boot_params, uint64_t pvh)
             continue;
         d->version = vd_r(d, R_VERSION);
         d->id = vd_r(d, R_DEVICE_ID);
-        gprintf("# virtio-mmio at 0x%lx irq %u: version %u device %u\n",
-                (unsigned long)d->base, d->irq, d->version, d->id);
+        gprintf("# virtio-mmio at 0x%lx irq %u: version %u device %u\n", (unsigned long)d->base, d->irq,
+                d->version, d->id);
         if (d->version != 2 || d->id == 0)
-            continue;  /* legacy transport or empty slot */
+            continue; /* legacy transport or empty slot */
         vd_w(d, R_DEV_FEATURES_SEL, 0);
         bool ro = (vd_r(d, R_DEV_FEATURES) & (1u << 5)) != 0;
         if (d->id == VIRTIO_ID_CONSOLE && console == 0)

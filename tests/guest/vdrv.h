@@ -9,12 +9,28 @@
 #define VQ_SIZE 16
 
 enum {
-    R_MAGIC = 0x000, R_VERSION = 0x004, R_DEVICE_ID = 0x008, R_DEV_FEATURES = 0x010,
-    R_DEV_FEATURES_SEL = 0x014, R_DRV_FEATURES = 0x020, R_DRV_FEATURES_SEL = 0x024,
-    R_QUEUE_SEL = 0x030, R_QUEUE_NUM_MAX = 0x034, R_QUEUE_NUM = 0x038, R_QUEUE_READY = 0x044,
-    R_QUEUE_NOTIFY = 0x050, R_INT_STATUS = 0x060, R_INT_ACK = 0x064, R_STATUS = 0x070,
-    R_DESC_LO = 0x080, R_DESC_HI = 0x084, R_DRIVER_LO = 0x090, R_DRIVER_HI = 0x094,
-    R_DEVICE_LO = 0x0a0, R_DEVICE_HI = 0x0a4, R_CONFIG = 0x100,
+    R_MAGIC = 0x000,
+    R_VERSION = 0x004,
+    R_DEVICE_ID = 0x008,
+    R_DEV_FEATURES = 0x010,
+    R_DEV_FEATURES_SEL = 0x014,
+    R_DRV_FEATURES = 0x020,
+    R_DRV_FEATURES_SEL = 0x024,
+    R_QUEUE_SEL = 0x030,
+    R_QUEUE_NUM_MAX = 0x034,
+    R_QUEUE_NUM = 0x038,
+    R_QUEUE_READY = 0x044,
+    R_QUEUE_NOTIFY = 0x050,
+    R_INT_STATUS = 0x060,
+    R_INT_ACK = 0x064,
+    R_STATUS = 0x070,
+    R_DESC_LO = 0x080,
+    R_DESC_HI = 0x084,
+    R_DRIVER_LO = 0x090,
+    R_DRIVER_HI = 0x094,
+    R_DEVICE_LO = 0x0a0,
+    R_DEVICE_HI = 0x0a4,
+    R_CONFIG = 0x100,
 };
 #define S_ACK 1
 #define S_DRIVER 2
@@ -54,13 +70,13 @@ struct vdev {
     uint32_t irq;
     uint32_t id;
     uint32_t version;
-    uint64_t features;  /* negotiated */
+    uint64_t features; /* negotiated */
 };
 
 struct gbuf {
     const void *addr;
     uint32_t len;
-    bool write;  /* device writes it */
+    bool write; /* device writes it */
 };
 
 enum wait_result { WAIT_USED, WAIT_BROKEN, WAIT_TIMEOUT };

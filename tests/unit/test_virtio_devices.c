@@ -63,7 +63,7 @@ static void test_blk(void **state)
     (void)state;
     assert_int_equal(virtio_blk_create(&fake_vm, img_path, false, NULL), 0);
     assert_int_equal(rd(0, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_BLOCK);
-    assert_int_equal(rd(0, VIRTIO_MMIO_CONFIG), SECTORS);  /* capacity */
+    assert_int_equal(rd(0, VIRTIO_MMIO_CONFIG), SECTORS); /* capacity */
     assert_true(dev_begin(0, ~0ULL));
     assert_true(tq_setup(0, &q, 0));
     driver_ok(0);
@@ -81,14 +81,14 @@ static void test_blk(void **state)
     assert_int_equal(pread(fd, &c, 1, 3 * 512 + 100), 1);
     assert_int_equal(c, 'Z');
 
-    assert_int_equal(blk_req(&q, 4, 0, 0, false, NULL), 0);        /* flush */
+    assert_int_equal(blk_req(&q, 4, 0, 0, false, NULL), 0); /* flush */
     memset(ram + DATA, 0, 20);
-    assert_int_equal(blk_req(&q, 8, 0, 20, true, NULL), 0);        /* get-id */
+    assert_int_equal(blk_req(&q, 8, 0, 20, true, NULL), 0); /* get-id */
     assert_memory_equal(ram + DATA, "vessel-test-blk-", 16);
     assert_int_equal(blk_req(&q, 0, SECTORS, 512, true, NULL), 1); /* past the end */
     assert_int_equal(blk_req(&q, 0, UINT64_MAX, 512, true, NULL), 1);
-    assert_int_equal(blk_req(&q, 0, 0, 100, true, NULL), 1);       /* not whole sectors */
-    assert_int_equal(blk_req(&q, 42, 0, 512, true, NULL), 2);      /* unsupported */
+    assert_int_equal(blk_req(&q, 0, 0, 100, true, NULL), 1);  /* not whole sectors */
+    assert_int_equal(blk_req(&q, 42, 0, 512, true, NULL), 2); /* unsupported */
 
     /* write-zeroes and discard ranges */
     struct {
@@ -161,7 +161,8 @@ static struct tq crx0, ctx0, cin, cout, crx1, ctx1;
 
 static void ctl_post(unsigned i)
 {
-    tq_desc(&cin)[i] = (struct virtq_desc){.addr = 0xa0000 + i * 128, .len = 128, .flags = VIRTQ_DESC_F_WRITE};
+    tq_desc(&cin)[i] =
+        (struct virtq_desc){.addr = 0xa0000 + i * 128, .len = 128, .flags = VIRTQ_DESC_F_WRITE};
     struct virtq_avail *a = tq_avail(&cin);
     a->ring[a->idx % QN] = (uint16_t)i;
     a->idx++;
@@ -206,7 +207,7 @@ static void test_console(void **state)
     struct virtio_console_port port = {.name = "vessel.ctl", .fd = sock[0]};
     struct virtio_console_config cfg = {.in_fd = in[0], .out_fd = out[1], .ports = &port, .nports = 1};
     assert_int_equal(virtio_console_create(&fake_vm, &cfg, NULL), 0);
-    assert_int_equal(rd(0, VIRTIO_MMIO_CONFIG + 4), 2);  /* max_nr_ports */
+    assert_int_equal(rd(0, VIRTIO_MMIO_CONFIG + 4), 2); /* max_nr_ports */
     assert_true(dev_begin(0, 1ULL << 1));
     assert_true(tq_setup(0, &crx0, 0) && tq_setup(0, &ctx0, 1) && tq_setup(0, &cin, 2) &&
                 tq_setup(0, &cout, 3) && tq_setup(0, &crx1, 4) && tq_setup(0, &ctx1, 5));
@@ -236,21 +237,21 @@ static void test_console(void **state)
     /* multiport handshake */
     struct ctl m;
     char name[128];
-    ctl_send(0, 0, 1);  /* DEVICE_READY */
+    ctl_send(0, 0, 1); /* DEVICE_READY */
     assert_true(ctl_recv(&m, NULL));
     assert_int_equal(m.event, 1);
     assert_int_equal(m.id, 0);
     assert_true(ctl_recv(&m, NULL));
     assert_int_equal(m.event, 1);
     assert_int_equal(m.id, 1);
-    ctl_send(0, 3, 1);  /* PORT_READY 0 */
+    ctl_send(0, 3, 1); /* PORT_READY 0 */
     assert_true(ctl_recv(&m, NULL));
-    assert_int_equal(m.event, 4);  /* CONSOLE_PORT */
+    assert_int_equal(m.event, 4); /* CONSOLE_PORT */
     assert_true(ctl_recv(&m, NULL));
-    assert_int_equal(m.event, 6);  /* PORT_OPEN */
-    ctl_send(1, 3, 1);  /* PORT_READY 1 */
+    assert_int_equal(m.event, 6); /* PORT_OPEN */
+    ctl_send(1, 3, 1);            /* PORT_READY 1 */
     assert_true(ctl_recv(&m, name));
-    assert_int_equal(m.event, 7);  /* PORT_NAME */
+    assert_int_equal(m.event, 7); /* PORT_NAME */
     assert_string_equal(name, "vessel.ctl");
     assert_true(ctl_recv(&m, NULL));
     assert_int_equal(m.event, 6);
@@ -260,7 +261,7 @@ static void test_console(void **state)
     assert_int_equal(write(sock[1], "ping", 4), 4);
     tq_submit(0, &crx1, 0, &rx, 1, true);
     assert_false(tq_used_next(&crx1, NULL));
-    ctl_send(1, 6, 1);  /* PORT_OPEN 1 by the guest */
+    ctl_send(1, 6, 1); /* PORT_OPEN 1 by the guest */
     assert_true(tq_used_next(&crx1, &len));
     assert_int_equal(len, 4);
     assert_memory_equal(ram + DATA, "ping", 4);

@@ -13,7 +13,7 @@ static void test_registers(void **state)
     assert_int_equal(rd(0, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_RNG);
     assert_int_equal(rd(0, VIRTIO_MMIO_VENDOR_ID), VIRTIO_MMIO_VENDOR);
     wr(0, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
-    assert_true(rd(0, VIRTIO_MMIO_DEVICE_FEATURES) & 1);  /* VERSION_1 */
+    assert_true(rd(0, VIRTIO_MMIO_DEVICE_FEATURES) & 1); /* VERSION_1 */
     /* a 1-byte read of a register and any config read past the space read as 0 */
     uint8_t b = 0xaa;
     mmio[0].ops->read(mmio[0].opaque, VIRTIO_MMIO_MAGIC_VALUE, &b, 1);
@@ -78,7 +78,7 @@ static void test_queue_setup_refusals(void **state)
     /* layout registers do not change under a live queue */
     wr(0, VIRTIO_MMIO_QUEUE_DESC_LOW, 0x12340);
     wr(0, VIRTIO_MMIO_STATUS, 0);
-    assert_int_equal(rd(0, VIRTIO_MMIO_QUEUE_READY), 0);  /* reset turns queues off */
+    assert_int_equal(rd(0, VIRTIO_MMIO_QUEUE_READY), 0); /* reset turns queues off */
 }
 
 static void rng_roundtrip(bool ioeventfd)

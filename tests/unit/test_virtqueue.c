@@ -53,8 +53,7 @@ static int setup(void **state)
     desc = (struct virtq_desc *)(ram + DESC_GPA);
     avail = (struct virtq_avail *)(ram + AVAIL_GPA);
     used = (struct virtq_used *)(ram + USED_GPA);
-    assert_int_equal(virtq_enable(&vq, &fake_vm, QSIZE, DESC_GPA, AVAIL_GPA, USED_GPA, false,
-                                  true), 0);
+    assert_int_equal(virtq_enable(&vq, &fake_vm, QSIZE, DESC_GPA, AVAIL_GPA, USED_GPA, false, true), 0);
     return 0;
 }
 
@@ -82,8 +81,10 @@ static void test_enable_checks(void **state)
     assert_int_equal(virtq_enable(&q, &fake_vm, 8, DESC_GPA, AVAIL_GPA + 1, USED_GPA, false, false), -EINVAL);
     assert_int_equal(virtq_enable(&q, &fake_vm, 8, DESC_GPA, AVAIL_GPA, USED_GPA + 2, false, false), -EINVAL);
     /* rings leaving guest RAM, including through address wraparound */
-    assert_int_equal(virtq_enable(&q, &fake_vm, 8, RAM_SIZE - 64, AVAIL_GPA, USED_GPA, false, false), -EFAULT);
-    assert_int_equal(virtq_enable(&q, &fake_vm, 8, DESC_GPA, AVAIL_GPA, UINT64_MAX - 3, false, false), -EFAULT);
+    assert_int_equal(virtq_enable(&q, &fake_vm, 8, RAM_SIZE - 64, AVAIL_GPA, USED_GPA, false, false),
+                     -EFAULT);
+    assert_int_equal(virtq_enable(&q, &fake_vm, 8, DESC_GPA, AVAIL_GPA, UINT64_MAX - 3, false, false),
+                     -EFAULT);
     assert_int_equal(virtq_enable(&q, &fake_vm, 32768, 0xc0000, AVAIL_GPA, USED_GPA, false, false), -EFAULT);
     assert_false(virtq_enabled(&q));
     assert_int_equal(virtq_enable(&q, &fake_vm, 8, DESC_GPA, AVAIL_GPA, USED_GPA, false, false), 0);
@@ -94,7 +95,7 @@ static void test_simple_chain(void **state)
 {
     struct virtq_chain c;
     (void)state;
-    assert_int_equal(virtq_pop(&vq, &c), 0);  /* empty */
+    assert_int_equal(virtq_pop(&vq, &c), 0); /* empty */
     set_desc(3, DATA_GPA, 16, VIRTQ_DESC_F_NEXT, 5);
     set_desc(5, DATA_GPA + 0x100, 100, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 1);
     set_desc(1, DATA_GPA + 0x200, 1, VIRTQ_DESC_F_WRITE, 0);
@@ -127,7 +128,7 @@ static void test_loop_detected(void **state)
     struct virtq_chain c;
     (void)state;
     set_desc(0, DATA_GPA, 16, VIRTQ_DESC_F_NEXT, 1);
-    set_desc(1, DATA_GPA, 16, VIRTQ_DESC_F_NEXT, 0);  /* next points back */
+    set_desc(1, DATA_GPA, 16, VIRTQ_DESC_F_NEXT, 0); /* next points back */
     offer(0);
     assert_int_equal(virtq_pop(&vq, &c), -ELOOP);
     /* a descriptor pointing at itself */
@@ -156,16 +157,16 @@ static void test_out_of_bounds(void **state)
 {
     struct virtq_chain c;
     (void)state;
-    set_desc(0, RAM_SIZE, 16, 0, 0);  /* just past RAM */
+    set_desc(0, RAM_SIZE, 16, 0, 0); /* just past RAM */
     offer(0);
     assert_int_equal(virtq_pop(&vq, &c), -EFAULT);
-    set_desc(0, RAM_SIZE - 8, 16, 0, 0);  /* straddles the end */
+    set_desc(0, RAM_SIZE - 8, 16, 0, 0); /* straddles the end */
     offer(0);
     assert_int_equal(virtq_pop(&vq, &c), -EFAULT);
-    set_desc(0, UINT64_MAX - 7, 16, VIRTQ_DESC_F_WRITE, 0);  /* addr + len overflows */
+    set_desc(0, UINT64_MAX - 7, 16, VIRTQ_DESC_F_WRITE, 0); /* addr + len overflows */
     offer(0);
     assert_int_equal(virtq_pop(&vq, &c), -EFAULT);
-    set_desc(0, DATA_GPA, UINT32_MAX, 0, 0);  /* huge length */
+    set_desc(0, DATA_GPA, UINT32_MAX, 0, 0); /* huge length */
     offer(0);
     assert_int_equal(virtq_pop(&vq, &c), -EFAULT);
     /* bad indexes: head and next beyond the queue */
@@ -180,7 +181,7 @@ static void test_avail_index_jump(void **state)
 {
     struct virtq_chain c;
     (void)state;
-    avail->idx = QSIZE + 1;  /* claims more chains than the queue holds */
+    avail->idx = QSIZE + 1; /* claims more chains than the queue holds */
     assert_int_equal(virtq_pop(&vq, &c), -EINVAL);
 }
 
@@ -311,10 +312,10 @@ static void test_index_wraparound(void **state)
 static void test_interrupt_suppression(void **state)
 {
     (void)state;
-    assert_false(virtq_should_interrupt(&vq));  /* nothing used yet */
+    assert_false(virtq_should_interrupt(&vq)); /* nothing used yet */
     virtq_push(&vq, 0, 0);
     assert_true(virtq_should_interrupt(&vq));
-    assert_false(virtq_should_interrupt(&vq));  /* nothing new since */
+    assert_false(virtq_should_interrupt(&vq)); /* nothing new since */
     avail->flags = VIRTQ_AVAIL_F_NO_INTERRUPT;
     virtq_push(&vq, 0, 0);
     assert_false(virtq_should_interrupt(&vq));
@@ -325,10 +326,10 @@ static void test_interrupt_suppression(void **state)
     uint16_t *used_event = &avail->ring[QSIZE];
     *used_event = 2;
     virtq_push(&vq, 0, 0);
-    assert_true(virtq_should_interrupt(&vq));  /* the first one always goes */
-    virtq_push(&vq, 0, 0);                     /* used idx 2: event 2 not yet passed */
+    assert_true(virtq_should_interrupt(&vq)); /* the first one always goes */
+    virtq_push(&vq, 0, 0);                    /* used idx 2: event 2 not yet passed */
     assert_false(virtq_should_interrupt(&vq));
-    virtq_push(&vq, 0, 0);                     /* used idx 3 passes 2 */
+    virtq_push(&vq, 0, 0); /* used idx 3 passes 2 */
     assert_true(virtq_should_interrupt(&vq));
 }
 

@@ -5,6 +5,9 @@
 #ifndef TESTS_UNIT_VIRTIO_FAKE_VM_H
 #define TESTS_UNIT_VIRTIO_FAKE_VM_H
 
+#include "microvm/virtio.h"
+#include "microvm/vm.h"
+#include <cmocka.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -18,9 +21,6 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <cmocka.h>
-#include "microvm/virtio.h"
-#include "microvm/vm.h"
 
 /* Everything below is used by one test file or the other. */
 #define FAKE_SHARED static __attribute__((unused))
@@ -44,7 +44,7 @@ FAKE_SHARED struct {
 } mmio[MAX_DEVS];
 FAKE_SHARED unsigned nslots, nmmio;
 FAKE_SHARED int irq_fds[MAX_DEVS];
-FAKE_SHARED bool kvm_ioeventfd = true;  /* whether the fake "KVM" offers ioeventfds */
+FAKE_SHARED bool kvm_ioeventfd = true; /* whether the fake "KVM" offers ioeventfds */
 FAKE_SHARED struct {
     uint64_t addr;
     uint32_t datamatch;
@@ -72,8 +72,8 @@ uint64_t vm_ram_size(const struct vm *vm)
     return RAM_SIZE;
 }
 
-int vm_mmio_register(struct vm *vm, uint64_t base, uint64_t size, const struct vm_mmio_ops *ops,
-                     void *opaque, struct vessel_error **err)
+int vm_mmio_register(struct vm *vm, uint64_t base, uint64_t size, const struct vm_mmio_ops *ops, void *opaque,
+                     struct vessel_error **err)
 {
     (void)vm, (void)size, (void)err;
     mmio[nmmio].ops = ops;
@@ -101,8 +101,7 @@ int vm_irqfd_create(struct vm *vm, uint32_t gsi, int *efd, struct vessel_error *
     return 0;
 }
 
-int vm_ioeventfd_create(struct vm *vm, uint64_t addr, uint32_t datamatch, int *efd,
-                        struct vessel_error **err)
+int vm_ioeventfd_create(struct vm *vm, uint64_t addr, uint32_t datamatch, int *efd, struct vessel_error **err)
 {
     (void)vm;
     if (!kvm_ioeventfd)
@@ -115,8 +114,7 @@ int vm_ioeventfd_create(struct vm *vm, uint64_t addr, uint32_t datamatch, int *e
     return 0;
 }
 
-int vm_event_add(struct vm *vm, int fd, uint32_t ev, vm_event_fn fn, void *opaque,
-                 struct vessel_error **err)
+int vm_event_add(struct vm *vm, int fd, uint32_t ev, vm_event_fn fn, void *opaque, struct vessel_error **err)
 {
     (void)vm, (void)ev, (void)err;
     assert_true(nevents < MAX_EVENTS);
@@ -186,7 +184,7 @@ FAKE_SHARED void wr(unsigned dev, uint64_t off, uint32_t v)
 
 #define QN 8
 struct tq {
-    uint64_t desc, avail, used;  /* guest-physical */
+    uint64_t desc, avail, used; /* guest-physical */
     uint16_t last_used;
     unsigned index;
 };
@@ -217,15 +215,15 @@ FAKE_SHARED bool dev_begin(unsigned dev, uint64_t want)
     wr(dev, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)drv);
     wr(dev, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
     wr(dev, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(drv >> 32));
-    wr(dev, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-                                    VIRTIO_STATUS_FEATURES_OK);
+    wr(dev, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
     return (rd(dev, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK) != 0;
 }
 
 FAKE_SHARED void driver_ok(unsigned dev)
 {
-    wr(dev, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-                                    VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+    wr(dev, VIRTIO_MMIO_STATUS,
+       VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK |
+           VIRTIO_STATUS_DRIVER_OK);
 }
 
 /* Queue rings at region (0x1000 apart per queue and device). */
@@ -251,11 +249,12 @@ struct tbuf {
 
 /* Chain at descriptor `first`, made available; notify when asked. */
 FAKE_SHARED void tq_submit(unsigned dev, struct tq *q, unsigned first, const struct tbuf *b, unsigned n,
-                      bool notify)
+                           bool notify)
 {
     for (unsigned i = 0; i < n; i++)
         tq_desc(q)[first + i] = (struct virtq_desc){
-            .addr = b[i].gpa, .len = b[i].len,
+            .addr = b[i].gpa,
+            .len = b[i].len,
             .flags = (uint16_t)((b[i].write ? VIRTQ_DESC_F_WRITE : 0) | (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0)),
             .next = (uint16_t)(first + i + 1)};
     struct virtq_avail *a = tq_avail(q);
@@ -298,6 +297,5 @@ FAKE_SHARED int reset_fake(void **state)
 }
 
 #define DATA 0x80000
-
 
 #endif
