@@ -5,9 +5,6 @@
 #ifndef TESTS_UNIT_VIRTIO_FAKE_VM_H
 #define TESTS_UNIT_VIRTIO_FAKE_VM_H
 
-#include "microvm/virtio.h"
-#include "microvm/vm.h"
-#include <cmocka.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -21,6 +18,11 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <cmocka.h>
+
+#include "microvm/virtio.h"
+#include "microvm/vm.h"
 
 /* Everything below is used by one test file or the other. */
 #define FAKE_SHARED static __attribute__((unused))
