@@ -127,7 +127,13 @@ static int mount_one_bind(struct rootfs_ctx *ctx, size_t i, const struct oci_mou
                           const struct mount_flags *f, struct vessel_error **err)
 {
     const char *source = m->source != NULL ? m->source : "";
-    _cleanup_close_ int src = open(source, O_PATH | O_CLOEXEC);
+    _cleanup_close_ int bundle = -1;
+    if (source[0] != '/' && ctx->bundle != NULL) {
+        bundle = open(ctx->bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (bundle < 0)
+            return vessel_error_set(err, errno, "open bundle \"%s\"", ctx->bundle);
+    }
+    _cleanup_close_ int src = openat(bundle >= 0 ? bundle : AT_FDCWD, source, O_PATH | O_CLOEXEC);
     if (src < 0)
         return vessel_error_set(err, errno, "mounts[%zu].source \"%s\"", i, source);
     struct stat st;

@@ -113,6 +113,7 @@ struct rootfs_options {
     int (*before_pivot)(void *data, struct vessel_error **err);
     void *data;
     const char *console_slave;     /* if non-NULL: bind this pty slave on /dev/console */
+    const char *bundle;            /* relative bind sources are relative to it; NULL: the cwd */
 };
 
 /* Build the container's filesystem view. Call it in the container's init, already
@@ -124,7 +125,9 @@ struct rootfs_options {
  *   when sysfs cannot be mounted: no own netns, user ns), devpts (newinstance,
  *   ptmxmode=0666), mqueue (bind of /dev/mqueue when it cannot be mounted), cgroup (v2:
  *   cgroup2; v1/hybrid: tmpfs with each hierarchy inside), overlay, any other type);
- *   every destination resolved inside the rootfs (path_* in common/path.h);
+ *   every destination resolved inside the rootfs (path_* in common/path.h); bind
+ *   sources are host paths, relative ones relative to opts->bundle (runtime-spec),
+ *   or to the current directory when that is NULL;
  *   /dev unless the spec binds it: default devices null zero full random urandom tty
  *   plus linux.devices (mknod, or bind from the host in a user namespace),
  *   /dev/ptmx -> pts/ptmx, /dev/fd, /dev/std{in,out,err}, /dev/shm, /dev/console;

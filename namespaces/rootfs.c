@@ -89,7 +89,7 @@ static int mount_errno(const char *source, const char *target, const char *type,
 
 static int mask_path(int rootfd, const char *path, struct vessel_error **err)
 {
-    _cleanup_close_ int fd = path_open_in_root(rootfd, path, O_PATH | O_NOFOLLOW, 0, NULL);
+    _cleanup_close_ int fd = path_open_in_root(rootfd, path, O_PATH, 0, NULL);
     if (fd < 0)
         return 0;  /* missing paths are ignored */
     struct stat st;
@@ -191,7 +191,8 @@ int rootfs_setup(const struct oci_spec *spec, const char *rootfs,
     if (mount(NULL, rootfs, NULL, MS_PRIVATE, NULL) < 0)
         return vessel_error_set(err, errno, "make rootfs \"%s\" private", rootfs);
 
-    struct rootfs_ctx ctx = {.spec = spec, .rootfs = rootfs, .in_userns = running_in_userns()};
+    struct rootfs_ctx ctx = {.spec = spec, .rootfs = rootfs, .bundle = opts->bundle,
+                             .in_userns = running_in_userns()};
     _cleanup_close_ int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0)
         return vessel_error_set(err, errno, "open rootfs \"%s\"", rootfs);

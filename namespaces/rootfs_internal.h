@@ -14,6 +14,7 @@ struct rootfs_ctx {
     const struct oci_spec *spec;
     const char *rootfs;   /* host path of the root directory */
     int rootfd;           /* O_PATH of the rootfs, after it was bound on itself */
+    const char *bundle;   /* for relative bind sources; NULL: the cwd */
     bool in_userns;       /* running in a user namespace other than the initial one */
 };
 

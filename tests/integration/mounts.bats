@@ -248,3 +248,14 @@ add_mount() {
     assert_line --index 0 "1234 1234"
     assert_output --partial idmapped
 }
+
+@test "a relative bind source is relative to the bundle, whatever the cwd" {
+    mkdir -p "$BUNDLE/data"
+    echo inbundle > "$BUNDLE/data/f"
+    add_mount '{"destination":"/rel","type":"bind","source":"data","options":["rbind"]}'
+    spec_set "$BUNDLE" '["process"]["args"]=["cat","/rel/f"]'
+    cd /
+    run vessel run -b "$BUNDLE" "$(cid)"
+    assert_success
+    assert_output inbundle
+}
