@@ -121,6 +121,14 @@ static int spec_parse_tree(struct json_cursor *c, yajl_val top, struct oci_spec 
     TRY(json_read_string_map(c, top, "annotations", &spec->annotations, &spec->annotations_len));
     TRY_SECTION(c, top, "linux", false, spec_parse_linux, &spec->linux_);
     TRY_SECTION(c, top, "vm", false, spec_parse_vm, &spec->vm);
+    /* Without a UTS namespace of its own, setting these would rename the host. */
+    if (spec_namespace(spec, OCI_NS_UTS) == NULL) {
+        /* wording shared with namespaces/ (which checks again before sethostname) */
+        if (spec->hostname != NULL && spec->hostname[0] != '\0')
+            return vessel_error_set(c->err, 0, "hostname \"%s\": a UTS namespace is required", spec->hostname);
+        if (spec->domainname != NULL && spec->domainname[0] != '\0')
+            return vessel_error_set(c->err, 0, "domainname \"%s\": a UTS namespace is required", spec->domainname);
+    }
     /* root is REQUIRED on Linux; a VM given a disk image (vm.image) boots that instead. */
     if (!spec->has_root && spec->vm.image_path == NULL)
         return json_cursor_key_error(c, "root", "missing required field");
