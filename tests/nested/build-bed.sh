@@ -2,7 +2,8 @@
 # Builds the nested test bed's outer initramfs (build/nested/outer.cpio): busybox + /init for the
 # outer guest, kvm/kvm-amd modules, QEMU and the vessel binary with their libraries, and the inner
 # guest (stock kernel, a busybox initramfs, an ext4 disk). Cached: rebuilt only when an input changes.
-# Usage: build-bed.sh [OUT_DIR]     (default build/nested; needs `make vm-assets` first)
+# Usage: build-bed.sh [OUT_DIR]     (default build/nested; needs `make vm-assets` first;
+# NESTED_VESSEL=BIN puts another vessel binary in the bed)
 set -euo pipefail
 
 die() { echo "nested: $*" >&2; exit 1; }
@@ -19,7 +20,7 @@ ldd "$busybox" > /dev/null 2>&1 && die "\"$busybox\" is dynamically linked; inst
 qemu=$(command -v qemu-system-x86_64) || die "qemu-system-x86_64 not installed"
 command -v mkfs.ext4 > /dev/null || die "mkfs.ext4 not installed (e2fsprogs)"
 rel=$(cat "$vm/kernel-release")
-vessel=build/vessel
+vessel=${NESTED_VESSEL:-build/vessel}   # override: test another vessel binary in the bed
 [ -x "$vessel" ] || vessel=
 
 key=$( {
