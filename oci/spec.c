@@ -1,5 +1,19 @@
 /* config.json entry points: parse (top level, root, annotations), load from a
- * bundle, free, and lookups. Sections are parsed in oci/spec_*.c. */
+ * bundle, free, and lookups. Sections are parsed in oci/spec_*.c.
+ *
+ * Decisions where the runtime-spec leaves room (errors name the JSON path):
+ * - Unknown properties are ignored; JSON null counts as absent.
+ * - Strict JSON like Go's decoder: no comments, no NUL (raw or \u0000), nesting
+ *   at most 64 deep, OCI_SPEC_MAX_FILE bytes, OCI_SPEC_MAX_ITEMS per array/map.
+ * - ociVersion must be SemVer 1.x. root is required unless vm.image is given.
+ * - Mount destinations, process.cwd, hook/device/namespace paths, masked and
+ *   readonly paths must be absolute (runtime-spec 1.1+); relative ones are
+ *   rejected, not resolved against "/".
+ * - Vocabularies (capabilities, rlimits, seccomp names, ...) are closed lists
+ *   from oci/vocab.h: an unknown name is an error, never silently dropped.
+ * - hostname/domainname need a UTS namespace; id mappings a user namespace;
+ *   time offsets a time namespace. vm.kernel is required in a vm section
+ *   (config-vm.md). Sizes are >= -1 (-1 = unlimited). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
