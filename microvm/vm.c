@@ -413,6 +413,19 @@ static int halt_watchdog_start(struct vm *vm, struct halt_watchdog *w, struct ve
     return vm_event_add(vm, w->fd, EPOLLIN, halt_watchdog_fire, w, err);
 }
 
+/* Where the boot CPU was when an abnormal end happened: the first clue for a hang. */
+static void vm_exit_add_cpu_state(struct vm *vm, struct vm_exit *exit)
+{
+    struct kvm_regs regs;
+    struct kvm_sregs sregs;
+    if (ioctl(vm->vcpus[0].fd, KVM_GET_REGS, &regs) < 0 || ioctl(vm->vcpus[0].fd, KVM_GET_SREGS, &sregs) < 0)
+        return;
+    size_t n = strlen(exit->detail);
+    snprintf(exit->detail + n, sizeof(exit->detail) - n, "; vCPU 0 at rip 0x%llx rsp 0x%llx cr0 0x%llx cr3 0x%llx",
+             (unsigned long long)regs.rip, (unsigned long long)regs.rsp, (unsigned long long)sregs.cr0,
+             (unsigned long long)sregs.cr3);
+}
+
 int vm_run(struct vm *vm, struct vm_exit *exit, struct vessel_error **err)
 {
     struct halt_watchdog watchdog __attribute__((cleanup(halt_watchdog_close))) = {.fd = -1};
@@ -453,6 +466,8 @@ int vm_run(struct vm *vm, struct vm_exit *exit, struct vessel_error **err)
     pthread_mutex_lock(&vm->lock);
     *exit = vm->exit;
     pthread_mutex_unlock(&vm->lock);
+    if (exit->reason != VM_EXIT_POWEROFF && exit->reason != VM_EXIT_EXIT_CODE)
+        vm_exit_add_cpu_state(vm, exit);
     return 0;
 }
 
