@@ -1,0 +1,516 @@
+/* PID 1 inside a vessel micro-VM: mounts, modules, the rootfs disk, then the
+ * workload through the very same container path (`/init create` + `start`),
+ * relaying stdio and signals and reporting the exit status over vessel.ctl. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/fs.h"
+#include "microvm/protocol.h"
+#include "oci/spec.h"
+#include "runtime/commands.h"
+
+#define GUEST_ROOT "/run/vessel"
+#define GUEST_PIDFILE "/run/vessel-container.pid"
+#define GUEST_BUNDLE "/bundle"
+#define GUEST_WAIT_MS 15000       /* for devices to appear after the modules load */
+#define GUEST_CREATE_ERR_MAX 4000 /* stderr kept from `create` for the error message */
+
+static bool debug_on;
+
+static void dbg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void dbg(const char *fmt, ...)
+{
+    if (!debug_on)
+        return;
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    int fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        (void)!write(fd, buf, n < (int)sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+        close(fd);
+    }
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+static _Noreturn void power_off(void)
+{
+    sync();
+    reboot(RB_POWER_OFF);
+    for (;;)
+        pause();
+}
+
+/* Report a fatal error to the host (when the port is up) and power off. */
+static _Noreturn void fail(int ctl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static _Noreturn void fail(int ctl, const char *fmt, ...)
+{
+    char msg[PROTO_MAX_PAYLOAD];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    dbg("vessel guest init: %s\n", msg);
+    struct vessel_error *ignored = NULL;
+    if (ctl >= 0)
+        (void)proto_send_text(ctl, PROTO_ERROR, msg, &ignored);
+    vessel_error_free(ignored);
+    power_off();
+}
+
+static void mount_base(void)
+{
+    static const struct { const char *src, *dst, *type; unsigned long flags; const char *data; } m[] = {
+        {"proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL},
+        {"sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL},
+        {"devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755"},
+        {"tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755"},
+        {"tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"},
+        {"cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL},
+    };
+    for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+        (void)mkdir(m[i].dst, 0755);
+        (void)mount(m[i].src, m[i].dst, m[i].type, m[i].flags, m[i].data);
+    }
+    (void)mkdir("/dev/pts", 0755);
+    (void)mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666");
+    /* The kernel found no console for us at boot: make sure 0-2 are taken. */
+    int fd;
+    while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
+        ;
+    if (fd > 2)
+        close(fd);
+}
+
+static void cmdline_params(char *id, size_t size)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    struct vessel_error *e = NULL;
+    id[0] = '\0';
+    if (read_file_at(AT_FDCWD, "/proc/cmdline", 65536, &buf, &len, &e) < 0) {
+        vessel_error_free(e);
+        return;
+    }
+    char *save = NULL;
+    for (char *w = strtok_r(buf, " \n", &save); w; w = strtok_r(NULL, " \n", &save)) {
+        if (strncmp(w, "vessel.id=", 10) == 0)
+            snprintf(id, size, "%s", w + 10);
+        else if (strcmp(w, "vessel.debug=1") == 0)
+            debug_on = true;
+    }
+    free(buf);
+}
+
+static int load_modules(char *msg, size_t size)
+{
+    struct utsname u;
+    uname(&u);
+    char path[256];
+    snprintf(path, sizeof(path), "/lib/modules/%s/load-order", u.release);
+    _cleanup_fclose_ FILE *f = fopen(path, "re");
+    if (f == NULL) {
+        snprintf(msg, size, "open \"%s\": %s (guest assets do not match the kernel %s)", path,
+                 strerror(errno), u.release);
+        return -1;
+    }
+    char line[512];
+    while (fgets(line, sizeof(line), f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (line[0] == '\0' || line[0] == '#')
+            continue;
+        _cleanup_close_ int fd = open(line, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || (syscall(SYS_finit_module, fd, "", 0) < 0 && errno != EEXIST)) {
+            snprintf(msg, size, "load module \"%s\": %s", line, strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The /dev node of the virtio-console port with this name, waiting for it to appear. */
+static int open_port(const char *name, int flags)
+{
+    for (int waited = 0; waited < GUEST_WAIT_MS; waited += 5) {
+        _cleanup_closedir_ DIR *d = opendir("/sys/class/virtio-ports");
+        struct dirent *de;
+        while (d && (de = readdir(d)) != NULL) {
+            if (de->d_name[0] == '.')
+                continue;
+            char p[300], got[64] = "";
+            snprintf(p, sizeof(p), "/sys/class/virtio-ports/%s/name", de->d_name);
+            _cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC);
+            ssize_t n = fd >= 0 ? read(fd, got, sizeof(got) - 1) : -1;
+            got[n > 0 ? n : 0] = '\0';
+            got[strcspn(got, "\n")] = '\0';
+            if (strcmp(got, name) != 0)
+                continue;
+            snprintf(p, sizeof(p), "/dev/%s", de->d_name);
+            int port = open(p, flags | O_CLOEXEC);
+            if (port >= 0)
+                return port;
+        }
+        sleep_ms(5);
+    }
+    return -1;
+}
+
+static int open_wait(const char *path, int flags)
+{
+    for (int waited = 0; waited < GUEST_WAIT_MS; waited += 5) {
+        int fd = open(path, flags | O_CLOEXEC);
+        if (fd >= 0 || errno != ENOENT)
+            return fd;
+        sleep_ms(5);
+    }
+    return -1;
+}
+
+static void set_raw(int fd)
+{
+    struct termios t;
+    if (tcgetattr(fd, &t) == 0) {
+        cfmakeraw(&t);
+        (void)tcsetattr(fd, TCSANOW, &t);
+    }
+}
+
+static int mount_rootfs(const struct oci_spec *spec, char *msg, size_t size)
+{
+    const char *rp = spec->has_root && spec->root.path ? spec->root.path : "rootfs";
+    char target[4096];
+    snprintf(target, sizeof(target), rp[0] == '/' ? "%s" : GUEST_BUNDLE "/%s", rp);
+    struct vessel_error *e = NULL;
+    if (mkdir_p(target, 0755, &e) < 0) {
+        snprintf(msg, size, "rootfs mount point: %s", e->msg);
+        vessel_error_free(e);
+        return -1;
+    }
+    unsigned long flags = MS_NOATIME | (spec->root.readonly ? MS_RDONLY : 0);
+    for (int waited = 0; waited < GUEST_WAIT_MS; waited += 5) {
+        if (mount("/dev/vda", target, "ext4", flags, NULL) == 0)
+            return 0;
+        if (errno != ENOENT && errno != ENXIO)
+            break;
+        sleep_ms(5);
+    }
+    (void)!snprintf(msg, size, "mount rootfs disk /dev/vda on \"%.512s\": %s", target, strerror(errno));
+    return -1;
+}
+
+/* fork + exec "/init --root ... --isolation container ARGS..." with the given stdio. */
+static pid_t run_vessel(const char *const *args, int in, int out, int errfd)
+{
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGPIPE, SIG_DFL);
+    if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0)
+        _exit(127);
+    const char *argv[16] = {"/init", "--root", GUEST_ROOT, "--isolation", "container"};
+    size_t n = 5;
+    if (debug_on)
+        argv[n++] = "--debug";
+    for (size_t i = 0; args[i] && n < 15; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    execv("/init", (char *const *)argv);
+    _exit(127);
+}
+
+/* Relay state: one poll loop moves bytes and messages until the workload is gone. */
+struct guest {
+    int ctl, hvc, hvc_in, errport, sfd;  /* hvc blocks for output; hvc_in is non-blocking */
+    char pend[16384];                    /* stdin read from hvc0, not yet taken by the workload */
+    size_t pend_len;
+    int in_w, out_r, err_r;      /* our ends of the workload's stdio pipes */
+    pid_t create_pid, start_pid, ctr_pid;
+    char id[128];
+    char create_err[GUEST_CREATE_ERR_MAX + 1];
+    size_t create_err_len;
+    bool created, exited;
+    int status;
+};
+
+static void send_or_die(struct guest *g, enum proto_type type, const void *p, size_t len)
+{
+    struct vessel_error *e = NULL;
+    if (proto_send(g->ctl, type, p, len, &e) < 0)
+        power_off();  /* the host is gone */
+}
+
+/* Copy what is readable from `from` to `to`; false at EOF or error. */
+static bool pump(int from, int to)
+{
+    char buf[16384];
+    ssize_t n = read(from, buf, sizeof(buf));
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        return true;
+    if (n <= 0)
+        return false;
+    if (to >= 0)
+        (void)write_all_fd(to, buf, (size_t)n);
+    return true;
+}
+
+static void on_create_done(struct guest *g, int status)
+{
+    g->create_pid = 0;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        /* `create` said why on stderr: hand that to the host, minus our own prefix. */
+        while (g->create_err_len < GUEST_CREATE_ERR_MAX) {
+            ssize_t n = read(g->err_r, g->create_err + g->create_err_len, GUEST_CREATE_ERR_MAX - g->create_err_len);
+            if (n <= 0)
+                break;
+            g->create_err_len += (size_t)n;
+        }
+        g->create_err[g->create_err_len] = '\0';
+        char *m = g->create_err;
+        while (strncmp(m, "vessel: ", 8) == 0)
+            m += 8;
+        m[strcspn(m, "\n")] = '\0';
+        fail(g->ctl, "in the guest: %s", *m ? m : "create failed");
+    }
+    char *buf = NULL;
+    size_t len = 0;
+    struct vessel_error *e = NULL;
+    if (read_file_at(AT_FDCWD, GUEST_PIDFILE, 64, &buf, &len, &e) < 0 || (g->ctr_pid = atoi(buf)) <= 0)
+        fail(g->ctl, "in the guest: no container pid after create");
+    free(buf);
+    /* Anything else `create` printed belongs to the user. */
+    if (g->create_err_len > 0)
+        (void)write_all_fd(g->errport, g->create_err, g->create_err_len);
+    g->created = true;
+    send_or_die(g, PROTO_CREATED, NULL, 0);
+}
+
+static void reap(struct guest *g)
+{
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        if (pid == g->create_pid) {
+            on_create_done(g, status);
+        } else if (pid == g->start_pid) {
+            g->start_pid = 0;
+            if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                fail(g->ctl, "in the guest: start failed (status %d)", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+            send_or_die(g, PROTO_STARTED, NULL, 0);
+        } else if (pid == g->ctr_pid) {
+            g->exited = true;
+            g->status = status;
+        }
+    }
+}
+
+static void on_message(struct guest *g, const struct proto_msg *m)
+{
+    struct vessel_error *e = NULL;
+    switch (m->type) {
+    case PROTO_START: {
+        if (!g->created || g->start_pid != 0)
+            fail(g->ctl, "in the guest: start before the container was created");
+        const char *args[] = {"start", g->id, NULL};
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        g->start_pid = run_vessel(args, null, null, g->errport);
+        close(null);
+        if (g->start_pid < 0)
+            fail(g->ctl, "in the guest: fork: %s", strerror(errno));
+        break;
+    }
+    case PROTO_SIGNAL:
+        if (g->ctr_pid > 0)
+            (void)kill(g->ctr_pid, (int)proto_get_u32(m, 0));
+        break;
+    case PROTO_STDIN_EOF:
+        if (g->in_w >= 0)
+            close(g->in_w);
+        g->in_w = -1;
+        break;
+    case PROTO_EXEC:
+        (void)proto_send_text(g->ctl, PROTO_ERROR, "exec is not supported in VM mode yet", &e);
+        vessel_error_free(e);
+        break;
+    default:
+        fail(g->ctl, "in the guest: unexpected %s message from the host", proto_type_name(m->type));
+    }
+}
+
+static _Noreturn void finish(struct guest *g)
+{
+    /* The pid namespace is gone with its init, so the pipes reach EOF soon; bound it anyway. */
+    for (int rounds = 0; rounds < 200 && (g->out_r >= 0 || g->err_r >= 0); rounds++) {
+        struct pollfd p[2] = {{g->out_r, POLLIN, 0}, {g->err_r, POLLIN, 0}};
+        if (poll(p, 2, 10) <= 0)
+            continue;
+        if (p[0].revents && !pump(g->out_r, g->hvc)) {
+            close(g->out_r);
+            g->out_r = -1;
+        }
+        if (p[1].revents && !pump(g->err_r, g->errport)) {
+            close(g->err_r);
+            g->err_r = -1;
+        }
+    }
+    (void)tcdrain(g->hvc);
+    struct vessel_error *e = NULL;
+    if (WIFSIGNALED(g->status))
+        (void)proto_send_exit(g->ctl, PROTO_EXIT_SIGNAL, (uint32_t)WTERMSIG(g->status), &e);
+    else
+        (void)proto_send_exit(g->ctl, PROTO_EXIT_CODE, (uint32_t)WEXITSTATUS(g->status), &e);
+    power_off();
+}
+
+static _Noreturn void serve(struct guest *g)
+{
+    struct proto_reader r;
+    proto_reader_init(&r);
+    static struct proto_msg msg;
+    for (;;) {
+        if (g->exited)
+            finish(g);
+        struct pollfd p[6] = {
+            {g->ctl, POLLIN, 0}, {g->sfd, POLLIN, 0}, {g->out_r, POLLIN, 0},
+            {g->created ? g->err_r : -1, POLLIN, 0},
+            {g->in_w >= 0 && g->pend_len == 0 ? g->hvc_in : -1, POLLIN, 0},
+            {g->in_w >= 0 && g->pend_len > 0 ? g->in_w : -1, POLLOUT, 0},
+        };
+        if (poll(p, 6, -1) < 0)
+            continue;
+        if (p[1].revents) {
+            struct signalfd_siginfo si;
+            while (read(g->sfd, &si, sizeof(si)) == sizeof(si))
+                ;
+            reap(g);
+        }
+        if (p[0].revents) {
+            uint8_t buf[1024];
+            ssize_t n = read(g->ctl, buf, sizeof(buf));
+            if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+                fail(-1, "control port closed");
+            for (size_t off = 0; n > 0 && off < (size_t)n;) {
+                off += proto_reader_feed(&r, buf + off, (size_t)n - off);
+                struct vessel_error *e = NULL;
+                int got;
+                while ((got = proto_reader_next(&r, &msg, &e)) == 1)
+                    on_message(g, &msg);
+                if (got < 0)
+                    fail(g->ctl, "in the guest: %s", e->msg);
+            }
+        }
+        if (p[2].revents && !pump(g->out_r, g->hvc)) {
+            close(g->out_r);
+            g->out_r = -1;
+        }
+        if (p[3].revents && !pump(g->err_r, g->errport)) {
+            close(g->err_r);
+            g->err_r = -1;
+        }
+        if (p[4].revents) {
+            ssize_t n = read(g->hvc_in, g->pend, sizeof(g->pend));
+            if (n > 0)
+                g->pend_len = (size_t)n;
+        }
+        if (g->pend_len > 0 && g->in_w >= 0) {
+            /* Never block on a workload that does not read its stdin. */
+            ssize_t n = write(g->in_w, g->pend, g->pend_len);
+            if (n > 0) {
+                memmove(g->pend, g->pend + n, g->pend_len - (size_t)n);
+                g->pend_len -= (size_t)n;
+            } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+                close(g->in_w);  /* the workload closed its stdin: drop the rest */
+                g->in_w = -1;
+                g->pend_len = 0;
+            }
+        }
+    }
+}
+
+int guest_init_main(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    mount_base();
+    struct guest g = {.ctl = -1, .in_w = -1, .out_r = -1, .err_r = -1};
+    cmdline_params(g.id, sizeof(g.id));
+    char msg[1024];
+    if (load_modules(msg, sizeof(msg)) < 0) {
+        /* No control port without the modules: the host sees the VM end without a word. */
+        dbg("vessel guest init: %s\n", msg);
+        power_off();
+    }
+    g.ctl = open_port(PROTO_NAME, O_RDWR);
+    if (g.ctl < 0)
+        fail(-1, "no %s port", PROTO_NAME);
+    struct vessel_error *e = NULL;
+    if (proto_send_u32(g.ctl, PROTO_HELLO, PROTO_VERSION, &e) < 0)
+        fail(-1, "%s", e->msg);
+    g.errport = open_port(PROTO_STDERR_NAME, O_WRONLY);
+    g.hvc = open_wait("/dev/hvc0", O_RDWR | O_NOCTTY);
+    g.hvc_in = open("/dev/hvc0", O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+    if (g.errport < 0 || g.hvc < 0 || g.hvc_in < 0)
+        fail(g.ctl, "in the guest: the %s port or /dev/hvc0 did not appear", PROTO_STDERR_NAME);
+    set_raw(g.hvc);
+    if (g.id[0] == '\0')
+        fail(g.ctl, "in the guest: no vessel.id= on the kernel command line");
+
+    _cleanup_spec_ struct oci_spec *spec = NULL;
+    if (spec_load(GUEST_BUNDLE, &spec, &e) < 0)
+        fail(g.ctl, "in the guest: %s", e->msg);
+    if (mount_rootfs(spec, msg, sizeof(msg)) < 0)
+        fail(g.ctl, "in the guest: %s", msg);
+
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    g.sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    int in[2], out[2], err[2];
+    if (g.sfd < 0 || pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
+        fail(g.ctl, "in the guest: pipes: %s", strerror(errno));
+    g.in_w = in[1];
+    g.out_r = out[0];
+    g.err_r = err[0];
+    (void)fcntl(g.err_r, F_SETFL, O_NONBLOCK);
+    (void)fcntl(g.out_r, F_SETFL, O_NONBLOCK);
+    (void)fcntl(g.in_w, F_SETFL, O_NONBLOCK);
+    signal(SIGPIPE, SIG_IGN);
+    const char *args[] = {"create", "--bundle", GUEST_BUNDLE, "--pid-file", GUEST_PIDFILE, g.id, NULL};
+    g.create_pid = run_vessel(args, in[0], out[1], err[1]);
+    if (g.create_pid < 0)
+        fail(g.ctl, "in the guest: fork: %s", strerror(errno));
+    close(in[0]);
+    close(out[1]);
+    close(err[1]);
+    dbg("vessel guest init: create %s started\n", g.id);
+    serve(&g);
+}
