@@ -150,13 +150,21 @@ int cgroup_enter(const char *path, pid_t pid, struct vessel_error **err)
     _cleanup_hierarchies_ struct cgroup_hierarchies hs = {0};
     if (cgroup_hierarchies_load(&hs, err) < 0)
         return vessel_error_wrap(err, "enter cgroup \"%s\"", path);
+    bool self = pid == 0 || pid == getpid();
     char buf[32];
-    snprintf(buf, sizeof(buf), "%d", (int)pid);
+    snprintf(buf, sizeof(buf), "%d", self ? 0 : (int)pid);
     for (size_t i = 0; i < hs.len; i++) {
         _cleanup_free_ char *dir = NULL;
         if (cgroup_hierarchy_dir(&hs.items[i], path, &dir, err) < 0)
             return vessel_error_code(*err);
-        int r = write_small(dir, "cgroup.procs", buf);
+        int r = -1;
+        /* Moving one's own (single) thread through v1 "tasks" skips the global
+         * threadgroup lock, whose write side waits for an RCU grace period
+         * (milliseconds) on every cgroup.procs write. */
+        if (self && !hs.items[i].v2)
+            r = write_small(dir, "tasks", buf);
+        if (r < 0)
+            r = write_small(dir, "cgroup.procs", buf);
         if (r < 0)
             return vessel_error_set(err, -r, "enter cgroup: write %s to \"%s/cgroup.procs\"", buf, dir);
     }

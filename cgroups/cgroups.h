@@ -33,7 +33,12 @@ int cgroup_resolve_path(const char *cgroups_path, const char *id, char **out,
  * cgroup is joined, not an error. */
 int cgroup_create(const char *path, const struct oci_resources *res, struct vessel_error **err);
 
-/* Write pid into PATH/cgroup.procs in every hierarchy. */
+/* Write pid into PATH/cgroup.procs in every hierarchy. pid 0 (or the
+ * caller's own pid) moves the calling process itself, which must then be
+ * single-threaded: on v1 that goes through "tasks" and avoids a kernel-wide
+ * lock costing an RCU grace period per hierarchy (about 1-10 ms in all), so
+ * a container init should enter its cgroup itself (before unsharing its
+ * cgroup namespace) rather than be moved by its parent. */
 int cgroup_enter(const char *path, pid_t pid, struct vessel_error **err);
 
 /* Every pid in PATH and its descendants, deduplicated over all hierarchies.

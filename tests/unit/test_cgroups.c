@@ -211,6 +211,38 @@ static void test_create_enter_destroy(void **state)
     cgroup_hierarchies_free(&hs);
 }
 
+/* A (single-threaded) process moves itself with pid 0, in every hierarchy. */
+static void test_enter_self(void **state)
+{
+    (void)state;
+    if (geteuid() != 0)
+        skip();
+    struct vessel_error *err = NULL;
+    char path[64];
+    snprintf(path, sizeof(path), "/vessel-unit-test/self-%d", (int)getpid());
+    if (cgroup_create(path, NULL, &err) < 0)
+        fail_msg("create: %s", err->msg);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (cgroup_enter(path, 0, &err) < 0)
+            _exit(10);
+        FILE *f = fopen("/proc/self/cgroup", "re");
+        char line[4096];
+        int bad = 0;
+        while (f && fgets(line, sizeof(line), f))
+            bad += strstr(line, path) == NULL;
+        _exit(f == NULL ? 11 : bad ? 12 : 0);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(cgroup_destroy(path, &err), 0);
+    (void)cgroup_destroy("/vessel-unit-test", &err);
+    vessel_error_free(err);
+}
+
 static void test_destroy_refuses_root(void **state)
 {
     (void)state;
@@ -230,6 +262,7 @@ int main(void)
         cmocka_unit_test(test_hierarchies_parse),
         cmocka_unit_test(test_hierarchy_subtree_root),
         cmocka_unit_test(test_create_enter_destroy),
+        cmocka_unit_test(test_enter_self),
         cmocka_unit_test(test_destroy_refuses_root),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
