@@ -398,6 +398,14 @@ need_guest() {
     [ "$rc" -eq 143 ]
 }
 
+@test "vmm: guest RAM above the 3 GiB hole (a second memory slot at 4 GiB) boots" {
+    need_guest
+    local host_mib=$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 ))
+    [ "$host_mib" -gt 4096 ] || skip "host has only $host_mib MiB of RAM"
+    run vmm --kernel "$GUEST" --cmdline p --memory 4096 --console none
+    assert_success
+}
+
 @test "vmm: unmapped MMIO reads as all ones" {
     need_guest
     run vmm --kernel "$GUEST" --cmdline m --console none
