@@ -504,7 +504,10 @@ int guest_init_main(int argc, char **argv)
     (void)fcntl(g.out_r, F_SETFL, O_NONBLOCK);
     (void)fcntl(g.in_w, F_SETFL, O_NONBLOCK);
     signal(SIGPIPE, SIG_IGN);
-    const char *args[] = {"create", "--bundle", GUEST_BUNDLE, "--pid-file", GUEST_PIDFILE, g.id, NULL};
+    /* pivot_root cannot leave the initramfs (the kernel's rootfs), so the container's
+     * root is moved over / and chrooted into, as runc documents for ramdisk roots. */
+    const char *args[] = {"create", "--no-pivot", "--bundle", GUEST_BUNDLE, "--pid-file", GUEST_PIDFILE, g.id,
+                          NULL};
     g.create_pid = run_vessel(args, in[0], out[1], err[1]);
     if (g.create_pid < 0)
         fail(g.ctl, "in the guest: fork: %s", strerror(errno));
