@@ -437,6 +437,32 @@ static void test_too_many_items(void **state)
     vessel_error_free(err);
 }
 
+/* What other runtimes generate (`runc spec`, `crun spec`, rootless too) parses.
+ * The files live in the fuzz seed corpus; tests run from the repository root. */
+static void test_other_runtimes_specs(void **state)
+{
+    (void)state;
+    static const char *const files[] = {"runc-default.json", "runc-rootless.json", "crun-default.json",
+                                        "every-section.json"};
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        char path[128];
+        snprintf(path, sizeof(path), "tests/fuzz/corpus/spec/%s", files[i]);
+        FILE *f = fopen(path, "r");
+        if (f == NULL)
+            skip();  /* not run from the repository root */
+        static char buf[1 << 16];
+        size_t n = fread(buf, 1, sizeof(buf), f);
+        fclose(f);
+        struct oci_spec *s = NULL;
+        struct vessel_error *err = NULL;
+        if (spec_parse(buf, n, &s, &err) < 0)
+            fail_msg("%s: %s", files[i], err->msg);
+        assert_true(s->has_process);
+        assert_non_null(spec_namespace(s, OCI_NS_MOUNT));
+        spec_free(s);
+    }
+}
+
 /* Table of documents that must fail, and how their error message starts. */
 struct bad_case {
     const char *name;
@@ -705,6 +731,7 @@ int main(void)
         cmocka_unit_test(test_too_large),
         cmocka_unit_test(test_deep_nesting),
         cmocka_unit_test(test_too_many_items),
+        cmocka_unit_test(test_other_runtimes_specs),
     };
     size_t nfixed = sizeof(fixed) / sizeof(fixed[0]);
     size_t nbad = sizeof(bad_cases) / sizeof(bad_cases[0]);
