@@ -19,6 +19,19 @@ vessel() {
     "$VESSEL_BIN" --root "$ROOT" "$@"
 }
 
+# Run vessel for a container that outlives the command (create, run -d): its
+# stdio goes to files, not to bats' pipes (which would otherwise stay open in
+# the container and block `run`). Sets status and output like bats' `run`
+# (output: what the runtime printed).
+vessel_detached() {
+    local out="${TEST_TMP:-/tmp}/detached.$$.$RANDOM"
+    status=0
+    "$VESSEL_BIN" --root "$ROOT" "$@" </dev/null >"$out" 2>&1 3>&- || status=$?
+    output="$(cat "$out")"
+    rm -f "$out"
+    return 0
+}
+
 # A container id unique to this test (pass a suffix for more than one).
 cid() {
     echo "t${BATS_TEST_NUMBER:-0}-$$${1:+-$1}"
@@ -89,6 +102,11 @@ wait_status() {
     done
     echo "container $1 did not reach $2 (last: $s)" >&2
     return 1
+}
+
+# True when pid $1 has exited (gone, or a zombie nobody reaped yet).
+pid_gone() {
+    [ ! -e "/proc/$1" ] || grep -q '^State:[[:space:]]*[ZX]' "/proc/$1/status" 2>/dev/null
 }
 
 # Standard setup: private ROOT, one bundle in BUNDLE, vessel binary present.
