@@ -23,6 +23,7 @@ int create_opts_parse(int argc, char **argv, struct container_create_opts *o, bo
     const char *shortopts = detach ? "b:d" : "b:";
     int c;
     opterr = 0;
+    optind = 0;  /* 0: glibc re-initializes (permutation) after main's "+" parse */
     while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
         switch (c) {
         case 'b': o->bundle = optarg; break;

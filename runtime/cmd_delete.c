@@ -11,6 +11,7 @@ int cmd_delete(struct vessel_globals *g, int argc, char **argv)
     bool force = false;
     int c;
     opterr = 0;
+    optind = 0;  /* 0: glibc re-initializes (permutation) after main's "+" parse */
     while ((c = getopt_long(argc, argv, "f", opts, NULL)) != -1) {
         if (c != 'f') {
             log_error("delete: unknown option \"%s\"", argv[optind - 1]);

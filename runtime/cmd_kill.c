@@ -13,6 +13,7 @@ int cmd_kill(struct vessel_globals *g, int argc, char **argv)
     bool all = false;
     int c;
     opterr = 0;
+    optind = 0;  /* 0: glibc re-initializes (permutation) after main's "+" parse */
     /* "+" so "-9"-style operands are not taken for options after the id. */
     while ((c = getopt_long(argc, argv, "+a", opts, NULL)) != -1) {
         if (c != 'a') {

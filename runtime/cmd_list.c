@@ -84,6 +84,7 @@ int cmd_list(struct vessel_globals *g, int argc, char **argv)
     bool quiet = false, json = false;
     int c;
     opterr = 0;
+    optind = 0;  /* 0: glibc re-initializes (permutation) after main's "+" parse */
     while ((c = getopt_long(argc, argv, "qf:", opts, NULL)) != -1) {
         if (c == 'q')
             quiet = true;

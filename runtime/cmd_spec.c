@@ -22,6 +22,7 @@ int cmd_spec(struct vessel_globals *g, int argc, char **argv)
     const char *bundle = ".";
     int c;
     opterr = 0;
+    optind = 0;  /* 0: glibc re-initializes (permutation) after main's "+" parse */
     while ((c = getopt_long(argc, argv, "b:", opts, NULL)) != -1) {
         if (c == 'r')
             rootless = true;
