@@ -124,6 +124,11 @@ uint32_t proto_get_u32(const struct proto_msg *msg, size_t offset)
     return get_le32(msg->payload + offset);
 }
 
+uint64_t proto_get_u64(const struct proto_msg *msg, size_t offset)
+{
+    return (uint64_t)proto_get_u32(msg, offset) | (uint64_t)proto_get_u32(msg, offset + 4) << 32;
+}
+
 int proto_msg_validate(const struct proto_msg *msg, struct vessel_error **err)
 {
     const char *name = proto_type_name(msg->type);
@@ -134,9 +139,10 @@ int proto_msg_validate(const struct proto_msg *msg, struct vessel_error **err)
         want = 4;
         break;
     case PROTO_EXIT:
+    case PROTO_STDIN_EOF:
         want = 8;
         break;
-    case PROTO_CREATED: case PROTO_STARTED: case PROTO_START: case PROTO_STDIN_EOF:
+    case PROTO_CREATED: case PROTO_STARTED: case PROTO_START:
         want = 0;
         break;
     case PROTO_ERROR:
@@ -183,6 +189,14 @@ int proto_send_u32(int fd, enum proto_type type, uint32_t value, struct vessel_e
 {
     uint8_t b[4];
     put_le32(b, value);
+    return proto_send(fd, type, b, sizeof(b), err);
+}
+
+int proto_send_u64(int fd, enum proto_type type, uint64_t value, struct vessel_error **err)
+{
+    uint8_t b[8];
+    put_le32(b, (uint32_t)value);
+    put_le32(b + 4, (uint32_t)(value >> 32));
     return proto_send(fd, type, b, sizeof(b), err);
 }
 

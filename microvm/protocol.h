@@ -34,7 +34,9 @@ enum proto_type {
     /* host -> guest */
     PROTO_START = 16,    /* empty: release the workload */
     PROTO_SIGNAL = 17,   /* u32 signal number (1..64) for the workload */
-    PROTO_STDIN_EOF = 18,/* empty: the host's stdin reached end of file */
+    PROTO_STDIN_EOF = 18,/* u64 bytes: the host's stdin ended after this many bytes on port 0
+                          * (ports are not ordered with each other, so the guest closes the
+                          * workload's stdin once it has passed on that many) */
     PROTO_EXEC = 19,     /* reserved for `vessel exec`; guests answer PROTO_ERROR */
 };
 
@@ -78,6 +80,8 @@ int proto_send_text(int fd, enum proto_type type, const char *text, struct vesse
 int proto_recv(int fd, struct proto_reader *r, struct proto_msg *msg, struct vessel_error **err);
 
 uint32_t proto_get_u32(const struct proto_msg *msg, size_t offset);
+uint64_t proto_get_u64(const struct proto_msg *msg, size_t offset);
+int proto_send_u64(int fd, enum proto_type type, uint64_t value, struct vessel_error **err);
 const char *proto_type_name(enum proto_type type);
 
 #endif

@@ -252,6 +252,8 @@ struct guest {
     int ctl, hvc, hvc_in, errport, sfd;  /* hvc blocks for output; hvc_in is non-blocking */
     char pend[16384];                    /* stdin read from hvc0, not yet taken by the workload */
     size_t pend_len;
+    uint64_t stdin_seen, stdin_total;    /* bytes read from hvc0; total once the host's stdin ended */
+    bool stdin_eof;
     int in_w, out_r, err_r;      /* our ends of the workload's stdio pipes */
     pid_t create_pid, start_pid, ctr_pid;
     char id[128];
@@ -352,9 +354,8 @@ static void on_message(struct guest *g, const struct proto_msg *m)
             (void)kill(g->ctr_pid, (int)proto_get_u32(m, 0));
         break;
     case PROTO_STDIN_EOF:
-        if (g->in_w >= 0)
-            close(g->in_w);
-        g->in_w = -1;
+        g->stdin_eof = true;
+        g->stdin_total = proto_get_u64(m, 0);
         break;
     case PROTO_EXEC:
         (void)proto_send_text(g->ctl, PROTO_ERROR, "exec is not supported in VM mode yet", &e);
@@ -437,8 +438,10 @@ static _Noreturn void serve(struct guest *g)
         }
         if (p[4].revents) {
             ssize_t n = read(g->hvc_in, g->pend, sizeof(g->pend));
-            if (n > 0)
+            if (n > 0) {
                 g->pend_len = (size_t)n;
+                g->stdin_seen += (uint64_t)n;
+            }
         }
         if (g->pend_len > 0 && g->in_w >= 0) {
             /* Never block on a workload that does not read its stdin. */
@@ -451,6 +454,10 @@ static _Noreturn void serve(struct guest *g)
                 g->in_w = -1;
                 g->pend_len = 0;
             }
+        }
+        if (g->stdin_eof && g->in_w >= 0 && g->pend_len == 0 && g->stdin_seen >= g->stdin_total) {
+            close(g->in_w);  /* everything the host had was passed on: end of file */
+            g->in_w = -1;
         }
     }
 }

@@ -37,6 +37,7 @@ struct monitor {
     pid_t qemu;
     int sfd, fifo_efd, done_fd, qemu_err;
     bool created, exited, stdin_open, backend_gone;
+    uint64_t stdin_bytes;        /* sent on port 0, announced with PROTO_STDIN_EOF */
     int backend_status;          /* wait status of QEMU */
     enum proto_exit_kind exit_kind;
     uint32_t exit_value;
@@ -342,11 +343,12 @@ static _Noreturn void serve(struct monitor *m)
             char buf[16384];
             ssize_t n = read(0, buf, sizeof(buf));
             if (n > 0) {
-                (void)write_all_fd(FD_CON, buf, (size_t)n);
+                if (write_all_fd(FD_CON, buf, (size_t)n) == 0)
+                    m->stdin_bytes += (uint64_t)n;
             } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
                 m->stdin_open = false;
                 struct vessel_error *e = NULL;
-                (void)proto_send(FD_CTL, PROTO_STDIN_EOF, NULL, 0, &e);
+                (void)proto_send_u64(FD_CTL, PROTO_STDIN_EOF, m->stdin_bytes, &e);
                 vessel_error_free(e);
             }
         }

@@ -31,7 +31,7 @@ static void test_round_trip_each_type(void **state)
     struct { enum proto_type t; const void *p; size_t n; } cases[] = {
         {PROTO_HELLO, u32, 4}, {PROTO_CREATED, NULL, 0}, {PROTO_EXIT, exitp, 8},
         {PROTO_ERROR, "boom", 4}, {PROTO_STARTED, NULL, 0}, {PROTO_START, NULL, 0},
-        {PROTO_SIGNAL, u32, 4}, {PROTO_STDIN_EOF, NULL, 0}, {PROTO_EXEC, "x", 1},
+        {PROTO_SIGNAL, u32, 4}, {PROTO_STDIN_EOF, exitp, 8}, {PROTO_EXEC, "x", 1},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         int n = proto_encode(cases[i].t, cases[i].p, cases[i].n, frame, sizeof(frame));
@@ -181,6 +181,7 @@ static void test_send_recv_over_socket(void **state)
     assert_int_equal(proto_send_u32(sv[0], PROTO_HELLO, PROTO_VERSION, &err), 0);
     assert_int_equal(proto_send_exit(sv[0], PROTO_EXIT_SIGNAL, 9, &err), 0);
     assert_int_equal(proto_send_text(sv[0], PROTO_ERROR, text, &err), 0);
+    assert_int_equal(proto_send_u64(sv[0], PROTO_STDIN_EOF, 0x123456789aULL, &err), 0);
     close(sv[0]);
     struct proto_reader r;
     static struct proto_msg msg;
@@ -194,6 +195,9 @@ static void test_send_recv_over_socket(void **state)
     assert_int_equal(proto_get_u32(&msg, 4), 9);
     assert_int_equal(proto_recv(sv[1], &r, &msg, &err), 0);
     assert_int_equal(msg.length, PROTO_MAX_PAYLOAD);  /* truncated, not refused */
+    assert_int_equal(proto_recv(sv[1], &r, &msg, &err), 0);
+    assert_int_equal(msg.type, PROTO_STDIN_EOF);
+    assert_true(proto_get_u64(&msg, 0) == 0x123456789aULL);
     assert_int_equal(proto_recv(sv[1], &r, &msg, &err), -EPIPE);
     vessel_error_free(err);
     close(sv[1]);

@@ -1,0 +1,89 @@
+#!/usr/bin/env bats
+# VM mode end to end: the same bundle in a micro-VM (qemu backend with TCG on
+# hosts whose /dev/kvm cannot boot a stock kernel). Each test boots a guest, so
+# the list is short and the timeouts generous.
+
+bats_require_minimum_version 1.5.0
+load helpers
+load vm-helpers
+
+setup() {
+    vessel_setup
+    vm_require
+}
+
+teardown() {
+    vessel_teardown
+}
+
+@test "vm run: stdout and stderr apart, exit status, the guest's own kernel" {
+    spec_set "$BUNDLE" '["process"]["args"]=["sh","-c","echo out; echo err >&2; uname -r; exit 3"]'
+    local id; id=$(cid)
+    run --separate-stderr vm_vessel --isolation vm run -b "$BUNDLE" "$id"
+    assert_equal "$status" 3
+    assert_line --index 0 out
+    assert_line --index 1 "$(cat "$REPO_ROOT/build/vm/kernel-release")"
+    refute_line "$(uname -r)"
+    assert_equal "$stderr" err
+    vm_assert_gone "$id"
+}
+
+@test "vm run: stdin reaches the workload and its end of file too" {
+    spec_set "$BUNDLE" '["process"]["args"]=["sh","-c","wc -l; echo done"]'
+    run vm_vessel --isolation vm run -b "$BUNDLE" "$(cid)" < <(printf 'a\nb\nc\n')
+    assert_success
+    assert_line --index 0 3
+    assert_line --index 1 done
+}
+
+@test "vm run: a workload killed by a signal gives 128+N" {
+    # No pid namespace: the shell is not an init, so its own TERM is delivered.
+    spec_set "$BUNDLE" 'c["linux"]["namespaces"]=[n for n in c["linux"]["namespaces"] if n["type"]!="pid"]' \
+        '["process"]["args"]=["sh","-c","kill -TERM $$; sleep 5"]'
+    run vm_vessel --isolation vm run -b "$BUNDLE" "$(cid)"
+    assert_equal "$status" 143
+}
+
+@test "vm lifecycle: create, state, start, kill forwarded, delete removes images and state" {
+    spec_set "$BUNDLE" '["process"]["args"]=["sh","-c","trap \"echo got-term; exit 7\" TERM; echo ready; while :; do sleep 0.2; done"]'
+    local id; id=$(cid)
+    local out="$TEST_TMP/out"
+    vm_vessel --isolation vm create -b "$BUNDLE" "$id" </dev/null >"$out" 2>&1
+    run state_field "$id" status
+    assert_output created
+    local pid; pid=$(state_field "$id" pid)
+    # The container's pid is the VM's host process; QEMU runs under it.
+    run pgrep -P "$pid" -f qemu-system
+    assert_success
+    [ -f "$ROOT/$id/rootfs.img" ] && [ -f "$ROOT/$id/initrd.img" ]
+    vessel start "$id"
+    wait_for_text "$out" ready
+    run state_field "$id" status
+    assert_output running
+    vessel kill "$id" TERM
+    wait_status "$id" stopped
+    run cat "$out"
+    assert_line got-term
+    vessel delete "$id"
+    [ ! -e "$ROOT/$id" ]
+    vm_assert_gone "$id"
+}
+
+@test "vm kill KILL ends the VM at once" {
+    spec_set "$BUNDLE" '["process"]["args"]=["sleep","1000"]'
+    local id; id=$(cid)
+    vm_vessel --isolation vm create -b "$BUNDLE" "$id" </dev/null >/dev/null 2>&1
+    vessel start "$id"
+    vessel kill "$id" KILL
+    wait_status "$id" stopped
+    vm_assert_gone "$id"
+    vessel delete "$id"
+    [ ! -e "$ROOT/$id" ]
+}
+
+@test "vm mode chosen by the annotation vessel.isolation" {
+    spec_set "$BUNDLE" '["annotations"]={"vessel.isolation":"vm"}' '["process"]["args"]=["uname","-r"]'
+    run vm_vessel run -b "$BUNDLE" "$(cid)"
+    assert_success
+    assert_output "$(cat "$REPO_ROOT/build/vm/kernel-release")"
+}
