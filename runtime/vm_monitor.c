@@ -36,7 +36,7 @@ struct monitor {
     struct vm_launch *l;
     pid_t qemu;
     int sfd, fifo_efd, done_fd, qemu_err;
-    bool created, exited, stdin_open, backend_gone;
+    bool hello, created, exited, stdin_open, backend_gone;
     uint64_t stdin_bytes;        /* sent on port 0, announced with PROTO_STDIN_EOF */
     int backend_status;          /* wait status of QEMU */
     enum proto_exit_kind exit_kind;
@@ -104,8 +104,11 @@ static void explain(struct monitor *m, char *out, size_t size)
         snprintf(out, size, "the VM stopped: %.200s", m->builtin_detail);
     else if (m->backend_gone && WIFSIGNALED(m->backend_status))
         snprintf(out, size, "QEMU was killed by signal %d", WTERMSIG(m->backend_status));
+    else if (!m->hello)
+        snprintf(out, size, "the guest kernel stopped before vessel's guest init spoke (a kernel panic or "
+                            "reset? --debug shows the guest console)");
     else
-        snprintf(out, size, "the guest stopped without reporting (see --debug for its console)");
+        snprintf(out, size, "the guest stopped without reporting (--debug shows the guest console)");
 }
 
 /* Before the container exists the creating process hears about failures. */
@@ -163,6 +166,7 @@ static void on_message(struct monitor *m, const struct proto_msg *msg)
         if (proto_get_u32(msg, 0) != PROTO_VERSION)
             give_up(m, "the guest speaks protocol version %u, this vessel %u: rebuild the guest assets "
                        "(make vm-assets)", proto_get_u32(msg, 0), PROTO_VERSION);
+        m->hello = true;
         break;
     case PROTO_CREATED: {
         if (m->created)
