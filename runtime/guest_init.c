@@ -154,6 +154,7 @@ static int load_modules(char *msg, size_t size)
             snprintf(msg, size, "load module \"%s\": %s", line, strerror(errno));
             return -1;
         }
+        dbg("vessel guest init: loaded %s\n", line);
     }
     return 0;
 }
@@ -499,6 +500,7 @@ int guest_init_main(int argc, char **argv)
     _cleanup_spec_ struct oci_spec *spec = NULL;
     if (spec_load(GUEST_BUNDLE, &spec, &e) < 0)
         fail(g.ctl, "in the guest: %s", e->msg);
+    dbg("vessel guest init: config read, mounting the rootfs\n");
     if (mount_rootfs(spec, msg, sizeof(msg)) < 0)
         fail(g.ctl, "in the guest: %s", msg);
 
