@@ -25,6 +25,8 @@ void json_cursor_init(struct json_cursor *c, struct vessel_error **err);
 /* Descend into a key or an index; returns what json_cursor_leave() needs. */
 size_t json_cursor_enter_key(struct json_cursor *c, const char *key);
 size_t json_cursor_enter_index(struct json_cursor *c, size_t index);
+/* Map entries: KEY["name"]. */
+size_t json_cursor_enter_map_key(struct json_cursor *c, const char *key);
 void json_cursor_leave(struct json_cursor *c, size_t saved);
 /* "PATH: message" (or just the message at the root); returns -EINVAL. */
 int json_cursor_error(struct json_cursor *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -40,6 +42,11 @@ int json_tree_parse(const char *what, const char *json, size_t len, yajl_val *ou
 /* Member of an object; JSON null counts as absent. NULL when absent. */
 yajl_val json_member(yajl_val obj, const char *key);
 const char *json_type_name(yajl_val v);
+/* Member lookup for readers: 1 present, 0 absent, error ("KEY: missing
+ * required field") when absent and required. */
+int json_member_get(struct json_cursor *c, yajl_val obj, const char *key, bool required, yajl_val *v);
+/* An unsigned integer value (cursor already at it), at most max. */
+int json_value_u64(struct json_cursor *c, yajl_val v, uint64_t max, uint64_t *out);
 
 /* Each reader: absent member -> 0 and output untouched (unless required, then
  * "KEY: missing required field"); wrong type or range -> error. Readers that
