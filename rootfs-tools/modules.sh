@@ -45,7 +45,7 @@ visit() {
     local name dep rel_path ko
     name=$(canon "$1")
     case "${state[$name]:-}" in
-        done) return 0 ;;
+        "done") return 0 ;;
         visiting) die "module dependency loop at \"$name\"" ;;
     esac
     rel_path=${path_of[$name]:-}
@@ -59,7 +59,7 @@ visit() {
     rel_path=${rel_path%.xz}; rel_path=${rel_path%.zst}; rel_path=${rel_path%.gz}
     mkdir -p "$dest/lib/modules/$rel/$(dirname "$rel_path")"
     mv "$ko" "$dest/lib/modules/$rel/$rel_path"
-    state[$name]=done
+    state[$name]="done"
     order+=("/lib/modules/$rel/$rel_path")
 }
 

@@ -1,6 +1,7 @@
 #!/bin/busybox sh
 # /init of the inner guest in the nested test bed: proves the VMM's devices with the stock kernel
 # (virtio-console, virtio-blk with an ext4 file, virtio-rng) and reports on hvc0 and ttyS0.
+# shellcheck shell=dash
 /bin/busybox mkdir -p /bin /sbin /usr/bin /usr/sbin
 /bin/busybox --install -s
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin

@@ -2,6 +2,7 @@
 # Runs one inner VMM of the nested test bed (installed as /bin/nested-vmm in the outer guest):
 # nested-vmm CASE DIR, with the inner kernel command line in $INNER_CMDLINE; the inner serial
 # port goes to stdout/stderr and the inner virtio-console port 0 to DIR/console.out.
+# shellcheck shell=dash
 c=$1 dir=$2
 case "$c" in
     qemu)

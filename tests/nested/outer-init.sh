@@ -2,6 +2,7 @@
 # /init of the outer guest in the nested test bed (a QEMU TCG guest with emulated AMD SVM):
 # loads kvm-amd, then boots the stock kernel as an inner guest under QEMU -accel kvm and under
 # `vessel vmm`, and reports on ttyS0 as "NESTED ..." lines that tests/nested/run.sh turns into TAP.
+# shellcheck shell=dash
 /bin/busybox mkdir -p /bin /sbin /usr/bin /usr/sbin
 /bin/busybox --install -s
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
@@ -76,12 +77,18 @@ test_case() {
         out "NESTED skip $c: vessel binary not in the bed (build/vessel missing)"
         return
     fi
+    local t0 t1
+    read t0 _ < /proc/uptime
     attempt "$c" "$dir"
     if [ "$(cat "$dir/rc")" = 137 ] && ! grep -q INNER-INIT "$dir/serial.log"; then
         out "NESTED # $c: timed out before the inner /init, retrying once (TCG timing)"
         attempt "$c" "$dir"
     fi
     rc=$(cat "$dir/rc")
+    read t1 _ < /proc/uptime
+    out "NESTED # $c: $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s in the outer guest"
+    # The VMM's own report (exit reason, run time, memory overhead) with --debug.
+    tr -d '\r' < "$dir/serial.log" | grep "^vessel vmm: " | while IFS= read -r l; do out "NESTED # $l"; done
     [ -n "$verbose" ] && tr -d '\r' < "$dir/serial.log" | while IFS= read -r l; do out "NESTED # | $l"; done
     all="$dir/all.log"
     cat "$dir/serial.log" "$dir/console.out" | tr -d '\r' > "$all"

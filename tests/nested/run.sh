@@ -4,7 +4,7 @@
 # Env: NESTED_CASES (default "qemu vmm-bzimage vmm-elf"), NESTED_INNER_TIMEOUT (s, default 60),
 # NESTED_VERBOSE=1 prints every inner serial line as a TAP comment.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 
 cases=${NESTED_CASES:-qemu vmm-bzimage vmm-elf}
 inner_timeout=${NESTED_INNER_TIMEOUT:-60}
