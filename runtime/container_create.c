@@ -164,7 +164,8 @@ static int txn_run(struct create_txn *t, const struct vessel_globals *g, const s
         return vessel_error_code(*err);
     if (write_file_at(t->dirfd, STATE_CONFIG_FILE, config, config_len, 0600, err) < 0)
         return vessel_error_code(*err);
-    if (mkfifoat(t->dirfd, STATE_EXEC_FIFO, 0622) < 0)
+    /* 0622 despite the umask: the init opens it after switching to the container's user. */
+    if (mkfifoat(t->dirfd, STATE_EXEC_FIFO, 0622) < 0 || fchmodat(t->dirfd, STATE_EXEC_FIFO, 0622, 0) < 0)
         return vessel_error_set(err, errno, "mkfifo \"%s\"", fifo);
     test_crash_point("state-dir");
 
