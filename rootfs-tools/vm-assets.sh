@@ -19,7 +19,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ -x "$vessel" ] || die "vessel binary \"$vessel\" not found (run \"make\" first)"
-for tool in apt-get apt-cache dpkg-deb cpio gzip readelf ldd xz; do
+for tool in apt-get apt-cache dpkg-deb cpio gzip readelf ldd xz flock; do
     command -v "$tool" >/dev/null || die "\"$tool\" is not installed (make deps)"
 done
 
@@ -27,6 +27,10 @@ done
 GUEST_MODULES=(virtio_ring virtio virtio_mmio virtio_blk virtio_console virtio-rng
     crc32c_generic crc16 mbcache jbd2 ext4)
 
+# One build at a time (make check and a user's make vm-assets may overlap).
+mkdir -p "$cache"
+exec 9> "$cache/.lock"
+flock 9
 pkgroot=$("$here/kernel-pkg.sh" "$cache")
 mkdir -p "$out"
 

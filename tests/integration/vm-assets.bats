@@ -142,6 +142,21 @@ PY
     [ "$(stat -c %Y "$VM/initramfs.cpio.gz" "$VM/vmlinux")" = "$before" ]
 }
 
+@test "vm-assets: a changed vessel binary rebuilds the initramfs with the new /init" {
+    [ -x "$REPO/build/vessel" ] || skip "build/vessel not built (run make)"
+    cp "$REPO/build/vessel" "$TMP/vessel"
+    run "$REPO/rootfs-tools/vm-assets.sh" --out "$TMP/vm" --vessel "$TMP/vessel" --cache "$REPO/build/vm-pkg"
+    assert_success
+    assert_output --partial "vm-assets: built"
+    cmp "$VM/vmlinux" "$TMP/vm/vmlinux"
+    printf 'x' >> "$TMP/vessel"
+    run "$REPO/rootfs-tools/vm-assets.sh" --out "$TMP/vm" --vessel "$TMP/vessel" --cache "$REPO/build/vm-pkg"
+    assert_success
+    assert_output --partial "vm-assets: built"
+    VM="$TMP/vm" unpack_initramfs
+    cmp "$TMP/vessel" "$TMP/tree/init"
+}
+
 @test "vm-assets: a kernel package apt cannot get is named in the error, nothing is left behind" {
     [ -x "$REPO/build/vessel" ] || skip "build/vessel not built (run make)"
     VESSEL_KERNEL_PKG=linux-image-vessel-no-such-package \

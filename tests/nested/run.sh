@@ -1,13 +1,13 @@
 #!/bin/bash
 # The nested stock-kernel test bed, host side: builds the bed (tests/nested/build-bed.sh), boots the
 # outer guest under QEMU TCG with emulated AMD SVM, and turns its "NESTED ..." serial lines into TAP.
-# Env: NESTED_CASES (default "qemu vmm-bzimage vmm-elf"), NESTED_INNER_TIMEOUT (s, default 60),
+# Env: NESTED_CASES (default "qemu vmm-bzimage vmm-elf"), NESTED_INNER_TIMEOUT (s, default 100),
 # NESTED_VERBOSE=1 prints every inner serial line as a TAP comment.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 
 cases=${NESTED_CASES:-qemu vmm-bzimage vmm-elf}
-inner_timeout=${NESTED_INNER_TIMEOUT:-60}
+inner_timeout=${NESTED_INNER_TIMEOUT:-100}
 n=0
 tap() { n=$((n + 1)); echo "$1 $n - $2"; }
 
