@@ -44,7 +44,8 @@ static bool ns_is_new(const struct oci_spec *spec, enum oci_namespace_type t)
 
 /* The cloned child before exec: only what must happen in this process image. */
 static __attribute__((noreturn)) void child_pre_exec(int sock, int exe_fd, const int nsfds[OCI_NS_COUNT],
-                                                     const struct oci_spec *spec, bool new_userns)
+                                                     const struct oci_spec *spec, const char *bundle,
+                                                     bool new_userns)
 {
     struct vessel_error *err = NULL;
     sigset_t none;
@@ -73,6 +74,11 @@ static __attribute__((noreturn)) void child_pre_exec(int sock, int exe_fd, const
     }
     if (nsfds[OCI_NS_MOUNT] >= 0 && namespaces_join(nsfds, OCI_NS_MOUNT, &err) < 0)
         goto fail;
+    /* Relative mount sources are relative to the bundle (runtime-spec, as runc). */
+    if (chdir(bundle) < 0) {
+        vessel_error_set(&err, errno, "chdir to the bundle \"%s\"", bundle);
+        goto fail;
+    }
     /* cgroup: unshared after the runtime moved us, so its root is our cgroup. */
     if (ns_is_new(spec, OCI_NS_CGROUP) && unshare(CLONE_NEWCGROUP) < 0) {
         vessel_error_set(&err, errno, "unshare cgroup namespace");
@@ -257,7 +263,7 @@ int linux_executor_create(const struct linux_create_params *p, pid_t *pid_out, i
     }
     if (rc == 0) {
         close(sv[0]);
-        child_pre_exec(sv[1], exe_fd, nsfds, spec, ns_is_new(spec, OCI_NS_USER));
+        child_pre_exec(sv[1], exe_fd, nsfds, spec, req->bundle, ns_is_new(spec, OCI_NS_USER));
     }
     pid_t pid = (pid_t)rc;
     close(sv[1]);
