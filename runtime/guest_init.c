@@ -13,6 +13,8 @@
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -26,10 +28,12 @@
 #include "microvm/protocol.h"
 #include "oci/spec.h"
 #include "runtime/commands.h"
+#include "runtime/console.h"
 
 #define GUEST_ROOT "/run/vessel"
 #define GUEST_PIDFILE "/run/vessel-container.pid"
 #define GUEST_BUNDLE "/bundle"
+#define GUEST_CONSOLE_SOCK "/run/vessel-console.sock"
 #define GUEST_WAIT_MS 15000       /* for devices to appear after the modules load */
 #define GUEST_CREATE_ERR_MAX 4000 /* stderr kept from `create` for the error message */
 
@@ -265,6 +269,7 @@ struct guest {
     char create_err[GUEST_CREATE_ERR_MAX + 1];
     size_t create_err_len;
     bool created, exited;
+    int console_listen;          /* process.terminal: where `create` sends the pty master */
     int status;
 };
 
@@ -313,6 +318,23 @@ static void on_create_done(struct guest *g, int status)
     if (read_file_at(AT_FDCWD, GUEST_PIDFILE, 64, &buf, &len, &e) < 0 || (g->ctr_pid = atoi(buf)) <= 0)
         fail(g->ctl, "in the guest: no container pid after create");
     free(buf);
+    if (g->console_listen >= 0) {
+        /* The terminal replaces the stdio pipes: the pty master carries both directions. */
+        int conn = accept4(g->console_listen, NULL, NULL, SOCK_CLOEXEC);
+        struct vessel_error *ce = NULL;
+        int master = conn >= 0 ? console_receive(conn, &ce) : -1;
+        if (master < 0)
+            fail(g->ctl, "in the guest: receive the container's terminal: %s", ce ? ce->msg : strerror(errno));
+        close(conn);
+        close(g->console_listen);
+        g->console_listen = -1;
+        close(g->out_r);
+        if (g->in_w >= 0)
+            close(g->in_w);
+        (void)fcntl(master, F_SETFL, O_NONBLOCK);
+        g->out_r = master;
+        g->in_w = fcntl(master, F_DUPFD_CLOEXEC, 0);
+    }
     /* Anything else `create` printed belongs to the user. */
     if (g->create_err_len > 0)
         (void)write_all_fd(g->errport, g->create_err, g->create_err_len);
@@ -407,7 +429,8 @@ static _Noreturn void serve(struct guest *g)
         struct pollfd p[6] = {
             {g->ctl, POLLIN, 0}, {g->sfd, POLLIN, 0}, {g->out_r, POLLIN, 0},
             {g->created ? g->err_r : -1, POLLIN, 0},
-            {g->in_w >= 0 && g->pend_len == 0 ? g->hvc_in : -1, POLLIN, 0},
+            /* Input waits in the port until the workload's stdin (pipe or pty) exists. */
+            {g->created && g->in_w >= 0 && g->pend_len == 0 ? g->hvc_in : -1, POLLIN, 0},
             {g->in_w >= 0 && g->pend_len > 0 ? g->in_w : -1, POLLOUT, 0},
         };
         if (poll(p, 6, -1) < 0)
@@ -522,7 +545,18 @@ int guest_init_main(int argc, char **argv)
     /* pivot_root cannot leave the initramfs (the kernel's rootfs), so the container's
      * root is moved over / and chrooted into, as runc documents for ramdisk roots. */
     const char *args[] = {"create", "--no-pivot", "--bundle", GUEST_BUNDLE, "--pid-file", GUEST_PIDFILE, g.id,
-                          NULL};
+                          NULL, NULL, NULL};
+    g.console_listen = -1;
+    if (spec->has_process && spec->process.terminal) {
+        struct sockaddr_un sa = {.sun_family = AF_UNIX, .sun_path = GUEST_CONSOLE_SOCK};
+        g.console_listen = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (g.console_listen < 0 || bind(g.console_listen, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+            listen(g.console_listen, 1) < 0)
+            fail(g.ctl, "in the guest: console socket: %s", strerror(errno));
+        args[6] = "--console-socket";
+        args[7] = GUEST_CONSOLE_SOCK;
+        args[8] = g.id;
+    }
     g.create_pid = run_vessel(args, in[0], out[1], err[1]);
     if (g.create_pid < 0)
         fail(g.ctl, "in the guest: fork: %s", strerror(errno));

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <termios.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -22,6 +24,7 @@
 #include "common/log.h"
 #include "microvm/protocol.h"
 #include "microvm/qemu.h"
+#include "runtime/console.h"
 
 #define TAIL_SIZE 4096          /* console output kept to explain a failure */
 #define QEMU_ERR_SIZE 2048      /* QEMU's stderr kept likewise */
@@ -30,13 +33,17 @@
 
 /* Fixed fd layout in the monitor: everything else inherited is closed, so no lock or
  * log file of the creating process stays open for the container's lifetime. */
-enum { FD_CON = 3, FD_CTL, FD_ERR, FD_GCON, FD_GCTL, FD_GERR, FD_SYNC, FD_FIRST_FREE };
+enum { FD_CON = 3, FD_CTL, FD_ERR, FD_GCON, FD_GCTL, FD_GERR, FD_SYNC, FD_CONSOLE_CONN, FD_FIRST_FREE };
 
 struct monitor {
     struct vm_launch *l;
     pid_t qemu;
     int sfd, fifo_efd, done_fd, qemu_err;
     bool hello, created, exited, stdin_open, backend_gone;
+    int in_fd, out_fd;           /* the workload's terminal or stdio on the host: 0/1, or a pty slave */
+    bool terminal;
+    bool restore_tty;            /* fd 0 is a tty we put in raw mode */
+    struct termios saved_tty;
     uint64_t stdin_bytes;        /* sent on port 0, announced with PROTO_STDIN_EOF */
     int backend_status;          /* wait status of QEMU */
     enum proto_exit_kind exit_kind;
@@ -49,6 +56,16 @@ struct monitor {
     size_t nqueued;
     char builtin_detail[256];
 };
+
+static struct monitor *the_monitor;  /* for leave() */
+
+/* Every exit goes through here: a terminal we made raw is put back. */
+static _Noreturn void leave(int code)
+{
+    if (the_monitor && the_monitor->restore_tty)
+        (void)tcsetattr(0, TCSANOW, &the_monitor->saved_tty);
+    _exit(code);
+}
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *fmt, ...)
@@ -104,6 +121,8 @@ static void explain(struct monitor *m, char *out, size_t size)
         snprintf(out, size, "the VM stopped: %.200s", m->builtin_detail);
     else if (m->backend_gone && WIFSIGNALED(m->backend_status))
         snprintf(out, size, "QEMU was killed by signal %d", WTERMSIG(m->backend_status));
+    else if (!m->backend_gone)
+        snprintf(out, size, "no word from vessel's guest init (--debug shows the guest console)");
     else if (!m->hello)
         snprintf(out, size, "the guest kernel stopped before vessel's guest init spoke (a kernel panic or "
                             "reset? --debug shows the guest console)");
@@ -126,10 +145,10 @@ static _Noreturn void give_up(struct monitor *m, const char *fmt, ...)
     }
     struct vessel_error *e = NULL;
     if (!m->created && proto_send_text(FD_SYNC, PROTO_ERROR, msg, &e) == 0)
-        _exit(1);
+        leave(1);
     vessel_error_free(e);
     say("%s", msg);
-    _exit(m->created ? 255 : 1);
+    leave(m->created ? 255 : 1);
 }
 
 static void *fifo_thread(void *arg)
@@ -223,7 +242,7 @@ static void drain(struct monitor *m, bool *con_open, bool *err_open)
         struct pollfd p[2] = {{*con_open ? FD_CON : -1, POLLIN, 0}, {*err_open ? FD_ERR : -1, POLLIN, 0}};
         if (poll(p, 2, 100) <= 0)
             return;
-        if (p[0].revents && !relay(m, FD_CON, m->created ? 1 : -1, true))
+        if (p[0].revents && !relay(m, FD_CON, m->created ? m->out_fd : -1, true))
             *con_open = false;
         if (p[1].revents && !relay(m, FD_ERR, 2, false))
             *err_open = false;
@@ -234,13 +253,13 @@ static _Noreturn void conclude(struct monitor *m, bool con_open, bool err_open)
 {
     drain(m, &con_open, &err_open);
     if (m->exited)
-        _exit(m->exit_kind == PROTO_EXIT_SIGNAL ? 128 + (int)m->exit_value : (int)m->exit_value);
+        leave(m->exit_kind == PROTO_EXIT_SIGNAL ? 128 + (int)m->exit_value : (int)m->exit_value);
     char why[PROTO_MAX_PAYLOAD / 2];
     explain(m, why, sizeof(why));
     if (!m->created)
         give_up(m, "the guest ended before the container was created: %s", why);
     say("the micro-VM ended without the workload's exit status: %s", why);
-    _exit(m->backend_gone && WIFSIGNALED(m->backend_status) ? 128 + WTERMSIG(m->backend_status) : 255);
+    leave(m->backend_gone && WIFSIGNALED(m->backend_status) ? 128 + WTERMSIG(m->backend_status) : 255);
 }
 
 /* QEMU's stderr: kept to explain failures, shown with --debug. >0 data, 0 EOF, <0 nothing now. */
@@ -291,7 +310,7 @@ static _Noreturn void serve(struct monitor *m)
         int timeout = until < 0 ? -1 : (int)(until - now);
         struct pollfd p[7] = {
             {FD_CTL, POLLIN, 0}, {con_open ? FD_CON : -1, POLLIN, 0}, {err_open ? FD_ERR : -1, POLLIN, 0},
-            {m->sfd, POLLIN, 0}, {m->fifo_efd, POLLIN, 0}, {m->stdin_open ? 0 : -1, POLLIN, 0},
+            {m->sfd, POLLIN, 0}, {m->fifo_efd, POLLIN, 0}, {m->stdin_open ? m->in_fd : -1, POLLIN, 0},
             {m->qemu_err >= 0 ? m->qemu_err : m->done_fd, POLLIN, 0},
         };
         if (poll(p, 7, timeout) < 0)
@@ -313,7 +332,7 @@ static _Noreturn void serve(struct monitor *m)
                 p[0].fd = -1;  /* the backend is going away; SIGCHLD or done_fd follows */
             }
         }
-        if (p[1].revents && !relay(m, FD_CON, m->created ? 1 : (log_debug_enabled() ? 2 : -1), true))
+        if (p[1].revents && !relay(m, FD_CON, m->created ? m->out_fd : (log_debug_enabled() ? 2 : -1), true))
             con_open = false;
         if (p[2].revents && !relay(m, FD_ERR, 2, false))
             err_open = false;
@@ -345,14 +364,16 @@ static _Noreturn void serve(struct monitor *m)
         }
         if (p[5].revents) {
             char buf[16384];
-            ssize_t n = read(0, buf, sizeof(buf));
+            ssize_t n = read(m->in_fd, buf, sizeof(buf));
             if (n > 0) {
                 if (write_all_fd(FD_CON, buf, (size_t)n) == 0)
                     m->stdin_bytes += (uint64_t)n;
             } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
                 m->stdin_open = false;
                 struct vessel_error *e = NULL;
-                (void)proto_send_u64(FD_CTL, PROTO_STDIN_EOF, m->stdin_bytes, &e);
+                /* A terminal has no end of file of its own: ^D travels as a byte. */
+                if (!m->terminal)
+                    (void)proto_send_u64(FD_CTL, PROTO_STDIN_EOF, m->stdin_bytes, &e);
                 vessel_error_free(e);
             }
         }
@@ -372,19 +393,20 @@ static _Noreturn void serve(struct monitor *m)
 
 static void layout_fds(struct vm_launch *l)
 {
-    int src[7] = {l->con, l->ctl, l->err, l->guest_con, l->guest_ctl, l->guest_err, l->sync_fd};
-    int parked[7];
-    for (int i = 0; i < 7; i++)
-        if ((parked[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 64)) < 0)
+    int src[8] = {l->con, l->ctl, l->err, l->guest_con, l->guest_ctl, l->guest_err, l->sync_fd, l->console_conn};
+    int parked[8];
+    for (int i = 0; i < 8; i++)
+        if (src[i] >= 0 && (parked[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 64)) < 0)
             _exit(1);
-    for (int i = 0; i < 7; i++)
-        if (dup3(parked[i], FD_CON + i, O_CLOEXEC) < 0)
+    for (int i = 0; i < 8; i++)
+        if (src[i] >= 0 && dup3(parked[i], FD_CON + i, O_CLOEXEC) < 0)
             _exit(1);
     if (close_range(FD_FIRST_FREE, ~0U, 0) < 0)
         for (int fd = FD_FIRST_FREE; fd < 4096; fd++)
             (void)close(fd);
     l->con = FD_CON, l->ctl = FD_CTL, l->err = FD_ERR;
     l->guest_con = FD_GCON, l->guest_ctl = FD_GCTL, l->guest_err = FD_GERR, l->sync_fd = FD_SYNC;
+    l->console_conn = l->console_conn >= 0 ? FD_CONSOLE_CONN : -1;
 }
 
 /* Every signal a user may send is forwarded, except those that must stay ours. */
@@ -406,18 +428,91 @@ static int signals_take(sigset_t *set)
     return signalfd(-1, set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
+/* Send fd over the unix socket sock (SCM_RIGHTS), as --console-socket receivers expect. */
+static int send_fd(int sock, int fd)
+{
+    char byte = 0;
+    struct iovec iov = {&byte, 1};
+    union {
+        struct cmsghdr h;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } u;
+    memset(&u, 0, sizeof(u));
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    while (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
+        if (errno != EINTR)
+            return -errno;
+    return 0;
+}
+
+static void make_raw(int fd, struct termios *saved)
+{
+    struct termios t;
+    if (tcgetattr(fd, &t) < 0)
+        return;
+    if (saved)
+        *saved = t;
+    cfmakeraw(&t);
+    (void)tcsetattr(fd, TCSANOW, &t);
+}
+
+/* process.terminal: the guest's pty is relayed to a host pty whose master goes to
+ * --console-socket, or (foreground, no socket) straight to our stdio. */
+static void terminal_setup(struct monitor *m)
+{
+    const struct create_request *req = m->l->req;
+    m->terminal = true;
+    if (req->console_socket == NULL) {
+        if (isatty(0) && tcgetattr(0, &m->saved_tty) == 0) {
+            m->restore_tty = true;
+            make_raw(0, NULL);
+        }
+        return;
+    }
+    struct vessel_error *e = NULL;
+    int sock = m->l->console_conn >= 0 ? m->l->console_conn : console_socket_connect(req->console_socket, &e);
+    if (sock < 0)
+        give_up(m, "%s", e->msg);
+    int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0)
+        give_up(m, "open a pty: %s", strerror(errno));
+    char name[64];
+    if (ptsname_r(master, name, sizeof(name)) != 0)
+        give_up(m, "ptsname: %s", strerror(errno));
+    int slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (slave < 0)
+        give_up(m, "open \"%s\": %s", name, strerror(errno));
+    make_raw(slave, NULL);  /* the guest's pty does the line discipline */
+    int r = send_fd(sock, master);
+    if (r < 0)
+        give_up(m, "--console-socket \"%s\": send the pty: %s", req->console_socket, strerror(-r));
+    close(master);
+    close(sock);
+    m->in_fd = m->out_fd = slave;
+}
+
 _Noreturn void vm_monitor_run(struct vm_launch *l)
 {
     bool debug = log_debug_enabled();
     log_close();
     layout_fds(l);
-    struct monitor m = {.l = l, .sfd = -1, .fifo_efd = -1, .done_fd = -1, .qemu_err = -1, .stdin_open = true};
+    static struct monitor m;
+    m = (struct monitor){.l = l, .sfd = -1, .fifo_efd = -1, .done_fd = -1, .qemu_err = -1, .stdin_open = true,
+                         .in_fd = 0, .out_fd = 1};
+    the_monitor = &m;
     const struct create_request *req = l->req;
     /* Our own session: a terminal's ^C reaches the runtime, which forwards it, not us twice. */
     (void)setsid();
     struct vessel_error *e = NULL;
     if (req->cgroup_path && cgroup_enter(req->cgroup_path, getpid(), &e) < 0)
         give_up(&m, "enter cgroup: %s", e->msg);
+    if (req->spec->has_process && req->spec->process.terminal)
+        terminal_setup(&m);
     sigset_t set;
     m.sfd = signals_take(&set);
     m.fifo_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

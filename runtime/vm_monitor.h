@@ -22,6 +22,7 @@ struct vm_launch {
     int con, ctl, err;           /* monitor ends of: console port 0, vessel.ctl, vessel.err */
     int guest_con, guest_ctl, guest_err;  /* backend ends of the same sockets */
     int sync_fd;                 /* to the creating process: PROTO_CREATED or PROTO_ERROR */
+    int console_conn;            /* a connection to --console-socket the caller already made, or -1 */
 };
 
 /* Runs in the freshly forked monitor; never returns. */

@@ -182,8 +182,6 @@ static int pick_backend(const struct oci_spec *spec, struct vm_options *o, struc
 int vm_options_resolve(const struct oci_spec *spec, struct vm_options *out, struct vessel_error **err)
 {
     *out = (struct vm_options){0};
-    if (spec->has_process && spec->process.terminal)
-        return vessel_error_set(err, ENOTSUP, "process.terminal: a terminal is not supported in VM mode yet");
     if (size_guest(spec, out, err) < 0 || pick_backend(spec, out, err) < 0)
         goto fail;
     out->boot_timeout = out->backend == VM_BACKEND_QEMU && !out->kvm ? VM_BOOT_TIMEOUT_TCG : VM_BOOT_TIMEOUT_KVM;
