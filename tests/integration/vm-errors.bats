@@ -72,14 +72,6 @@ assert_nothing_left() {
     assert_nothing_left "$id"
 }
 
-@test "vm: a terminal is refused clearly" {
-    spec_set "$BUNDLE" '["process"]["terminal"]=True'
-    local id; id=$(cid)
-    run vm_vessel --isolation vm create -b "$BUNDLE" --console-socket /nonexistent.sock "$id"
-    assert_failure
-    assert_nothing_left "$id"
-}
-
 @test "vm: a guest that does not come up in time is stopped and cleaned up" {
     spec_set "$BUNDLE" '["annotations"]={"vessel.vm.boot-timeout":"1"}'
     local id; id=$(cid)

@@ -87,3 +87,44 @@ teardown() {
     assert_success
     assert_output "$(cat "$REPO_ROOT/build/vm/kernel-release")"
 }
+
+@test "vm terminal: the guest's pty reaches --console-socket" {
+    cat > "$TEST_TMP/recv.py" <<'PY'
+import array, os, select, socket, sys
+path, out = sys.argv[1], sys.argv[2]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(path)
+s.listen(1)
+c, _ = s.accept()
+_, anc, _, _ = c.recvmsg(1, socket.CMSG_SPACE(4))
+fds = array.array("i")
+for level, typ, data in anc:
+    fds.frombytes(data[:4])
+m = fds[0]
+os.write(m, b"echo typed-$((6*7))\n")
+with open(out, "wb") as f:
+    while select.select([m], [], [], 300)[0]:
+        try:
+            d = os.read(m, 4096)
+        except OSError:
+            break
+        if not d:
+            break
+        f.write(d)
+        f.flush()
+PY
+    python3 "$TEST_TMP/recv.py" "$TEST_TMP/console.sock" "$TEST_TMP/console.out" &
+    local recv=$!
+    for i in $(seq 1 100); do [ -S "$TEST_TMP/console.sock" ] && break; sleep 0.05; done
+    spec_set "$BUNDLE" '["process"]["terminal"]=True' '["process"]["args"]=["sh","-c","tty; read line; eval \"$line\""]'
+    local id; id=$(cid)
+    vm_vessel --isolation vm create -b "$BUNDLE" --console-socket "$TEST_TMP/console.sock" "$id" </dev/null
+    vessel start "$id"
+    wait_status "$id" stopped
+    wait "$recv"
+    run cat "$TEST_TMP/console.out"
+    assert_output --partial /dev/pts/
+    assert_output --partial typed-42
+    vessel delete "$id"
+    vm_assert_gone "$id"
+}
