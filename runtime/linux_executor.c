@@ -43,7 +43,7 @@ static bool ns_is_new(const struct oci_spec *spec, enum oci_namespace_type t)
 }
 
 /* The cloned child before exec: only what must happen in this process image. */
-static __attribute__((noreturn)) void child_pre_exec(int sock, int exe_fd, const int nsfds[OCI_NS_COUNT],
+static __attribute__((noreturn)) void child_pre_exec(int sock, const int nsfds[OCI_NS_COUNT],
                                                      const struct oci_spec *spec, const char *bundle,
                                                      bool new_userns)
 {
@@ -79,11 +79,11 @@ static __attribute__((noreturn)) void child_pre_exec(int sock, int exe_fd, const
         vessel_error_set(&err, errno, "chdir to the bundle \"%s\"", bundle);
         goto fail;
     }
-    /* cgroup: unshared after the runtime moved us, so its root is our cgroup. */
-    if (ns_is_new(spec, OCI_NS_CGROUP) && unshare(CLONE_NEWCGROUP) < 0) {
-        vessel_error_set(&err, errno, "unshare cgroup namespace");
+    /* The sealed copy is made here, while the runtime waits out the cgroup
+     * migration (a grace period on cgroup v1) in parallel. */
+    int exe_fd = exe_clone_sealed(&err);
+    if (exe_fd < 0)
         goto fail;
-    }
     int flags = fcntl(sock, F_GETFD);
     if (flags < 0 || fcntl(sock, F_SETFD, flags & ~FD_CLOEXEC) < 0) {
         vessel_error_set(&err, errno, "init sync socket");
@@ -209,12 +209,14 @@ static int parent_setup(int sock, pid_t pid, const struct linux_create_params *p
         return vessel_error_wrap(err, "user namespace mappings");
     if (ns_is_new(spec, OCI_NS_TIME) && timens_write_offsets(pid, spec, err) < 0)
         return vessel_error_wrap(err, "time namespace offsets");
-    if (p->req->cgroup_path && cgroup_enter(p->req->cgroup_path, pid, err) < 0)
-        return vessel_error_wrap(err, "enter cgroup \"%s\"", p->req->cgroup_path);
     test_crash_point("maps");
     r = sync_send(sock, SYNC_GO, NULL, 0, NULL, 0);
     if (r < 0)
         return init_failed(pid, err);
+    /* Overlaps the child's copy and re-exec; the init waits for the setup
+     * request (sent after this) before it unshares its cgroup namespace. */
+    if (p->req->cgroup_path && cgroup_enter(p->req->cgroup_path, pid, err) < 0)
+        return vessel_error_wrap(err, "enter cgroup \"%s\"", p->req->cgroup_path);
     return 0;
 }
 
@@ -226,11 +228,7 @@ int linux_executor_create(const struct linux_create_params *p, pid_t *pid_out, i
     int flags = 0;
     if (namespaces_clone_flags(spec, &flags, err) < 0)
         return vessel_error_code(*err);
-    flags &= ~(CLONE_NEWTIME | CLONE_NEWCGROUP);  /* unshared by the child, see child_pre_exec */
-
-    _cleanup_close_ int exe_fd = exe_clone_sealed(err);
-    if (exe_fd < 0)
-        return exe_fd;
+    flags &= ~(CLONE_NEWTIME | CLONE_NEWCGROUP);  /* unshared later by the init, see child_pre_exec */
     _cleanup_close_ int fifo_fd = open(req->exec_fifo, O_PATH | O_CLOEXEC);
     if (fifo_fd < 0)
         return vessel_error_set(err, errno, "open \"%s\"", req->exec_fifo);
@@ -263,7 +261,7 @@ int linux_executor_create(const struct linux_create_params *p, pid_t *pid_out, i
     }
     if (rc == 0) {
         close(sv[0]);
-        child_pre_exec(sv[1], exe_fd, nsfds, spec, req->bundle, ns_is_new(spec, OCI_NS_USER));
+        child_pre_exec(sv[1], nsfds, spec, req->bundle, ns_is_new(spec, OCI_NS_USER));
     }
     pid_t pid = (pid_t)rc;
     close(sv[1]);
