@@ -15,22 +15,17 @@ int cmd_state(struct vessel_globals *g, int argc, char **argv)
     struct vessel_error *err = NULL;
     struct container_state *st = NULL;
     char *json = NULL;
-    if (container_state_load(g->root, id, &st, &err) < 0 || state_to_oci_json(st, &json, &err) < 0) {
-        state_free(st);
-        log_error_object(err);
-        return 1;
+    if (container_state_load(g->root, id, &st, &err) == 0) {
+        if (st->status == STATUS_STOPPED)
+            st->pid = 0;  /* as runc: no pid once the process is gone */
+        (void)state_to_oci_json(st, &json, &err);
     }
-    if (st->status == STATUS_STOPPED)
-        st->pid = 0;  /* runc reports pid 0 once the process is gone */
-    free(json);
-    json = NULL;
-    if (state_to_oci_json(st, &json, &err) < 0) {
-        state_free(st);
+    state_free(st);
+    if (json == NULL) {
         log_error_object(err);
         return 1;
     }
     puts(json);
     free(json);
-    state_free(st);
     return 0;
 }
