@@ -64,7 +64,7 @@ static int parse_uint(const char *text, unsigned long max, unsigned long *out)
     return 0;
 }
 
-static int size_guest(const struct oci_spec *spec, struct vm_options *o, struct vessel_error **err)
+int vm_options_size(const struct oci_spec *spec, struct vm_options *o, struct vessel_error **err)
 {
     const struct oci_resources *res = &spec->linux_.resources;
     o->memory_mib = VM_DEFAULT_MEMORY_MIB;
@@ -182,7 +182,7 @@ static int pick_backend(const struct oci_spec *spec, struct vm_options *o, struc
 int vm_options_resolve(const struct oci_spec *spec, struct vm_options *out, struct vessel_error **err)
 {
     *out = (struct vm_options){0};
-    if (size_guest(spec, out, err) < 0 || pick_backend(spec, out, err) < 0)
+    if (vm_options_size(spec, out, err) < 0 || pick_backend(spec, out, err) < 0)
         goto fail;
     out->boot_timeout = out->backend == VM_BACKEND_QEMU && !out->kvm ? VM_BOOT_TIMEOUT_TCG : VM_BOOT_TIMEOUT_KVM;
     const char *t = spec_annotation(spec, "vessel.vm.boot-timeout");

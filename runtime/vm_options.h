@@ -39,6 +39,9 @@ void vm_options_release(struct vm_options *o);
 
 const char *vm_backend_name(enum vm_backend backend);  /* "qemu" or "builtin" */
 
+/* Only the guest's size (memory_mib, vcpus) from annotations and linux.resources. */
+int vm_options_size(const struct oci_spec *spec, struct vm_options *o, struct vessel_error **err);
+
 /* Parse a memory size: "512" (MiB), "512M", "512MiB", "1G", "1GiB", "524288K". */
 int vm_parse_memory(const char *text, uint64_t *mib);
 

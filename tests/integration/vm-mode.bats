@@ -55,6 +55,11 @@ teardown() {
     # The container's pid is the VM's host process; QEMU runs under it.
     run pgrep -P "$pid" -f qemu-system
     assert_success
+    local qemu=$output
+    # Both are in the container's cgroup.
+    run cat "/proc/$qemu/cgroup"
+    assert_output --partial "$id"
+    assert_equal "$(cat "/proc/$qemu/cgroup")" "$(cat "/proc/$pid/cgroup")"
     [ -f "$ROOT/$id/rootfs.img" ] && [ -f "$ROOT/$id/initrd.img" ]
     vessel start "$id"
     wait_for_text "$out" ready
@@ -81,11 +86,16 @@ teardown() {
     [ ! -e "$ROOT/$id" ]
 }
 
-@test "vm mode chosen by the annotation vessel.isolation" {
-    spec_set "$BUNDLE" '["annotations"]={"vessel.isolation":"vm"}' '["process"]["args"]=["uname","-r"]'
+@test "vm mode chosen by the annotation vessel.isolation; guest sized by annotations" {
+    spec_set "$BUNDLE" '["annotations"]={"vessel.isolation":"vm","vessel.vm.memory":"384M","vessel.vm.vcpus":"2"}' \
+        '["process"]["args"]=["sh","-c","uname -r; nproc; sed -n \"s/^MemTotal: *\\([0-9]*\\) kB/\\1/p\" /proc/meminfo"]'
     run vm_vessel run -b "$BUNDLE" "$(cid)"
     assert_success
-    assert_output "$(cat "$REPO_ROOT/build/vm/kernel-release")"
+    assert_line --index 0 "$(cat "$REPO_ROOT/build/vm/kernel-release")"
+    assert_line --index 1 2
+    local kib=${lines[2]}
+    # 384 MiB of RAM less what the guest kernel keeps for itself.
+    [ "$kib" -gt 300000 ] && [ "$kib" -le 393216 ] || { echo "MemTotal $kib kB" >&2; return 1; }
 }
 
 @test "vm terminal: the guest's pty reaches --console-socket" {

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "common/fs.h"
+#include "oci/spec.h"
 #include "runtime/vm_images.h"
 #include "runtime/vm_options.h"
 
@@ -101,6 +102,44 @@ static void test_parse_memory(void **state)
     }
 }
 
+static void expect_size(const char *json, int rc, uint64_t mib, uint32_t vcpus, const char *msg)
+{
+    struct oci_spec *spec = NULL;
+    struct vessel_error *err = NULL;
+    if (spec_parse(json, strlen(json), &spec, &err) < 0)
+        fail_msg("spec_parse: %s", err->msg);
+    struct vm_options o = {0};
+    int r = vm_options_size(spec, &o, &err);
+    if ((r < 0) != (rc < 0))
+        fail_msg("%s: rc %d (%s)", json, r, err ? err->msg : "");
+    if (r == 0 && (o.memory_mib != mib || o.vcpus != vcpus))
+        fail_msg("%s: %llu MiB %u vCPUs, expected %llu %u", json, (unsigned long long)o.memory_mib, o.vcpus,
+                 (unsigned long long)mib, vcpus);
+    if (r < 0 && strstr(err->msg, msg) == NULL)
+        fail_msg("%s: error \"%s\" lacks \"%s\"", json, err->msg, msg);
+    vessel_error_free(err);
+    spec_free(spec);
+}
+
+static void test_guest_size(void **state)
+{
+    (void)state;
+#define SPEC(extra) "{\"ociVersion\":\"1.2.0\",\"root\":{\"path\":\"rootfs\"}" extra "}"
+    expect_size(SPEC(""), 0, 256, 1, NULL);
+    expect_size(SPEC(",\"linux\":{\"resources\":{\"memory\":{\"limit\":536870912},"
+                     "\"cpu\":{\"quota\":150000,\"period\":100000}}}"), 0, 512, 2, NULL);
+    expect_size(SPEC(",\"linux\":{\"resources\":{\"memory\":{\"limit\":1000000000}}}"), 0, 954, 1, NULL);
+    expect_size(SPEC(",\"linux\":{\"resources\":{\"cpu\":{\"quota\":-1}}}"), 0, 256, 1, NULL);
+    expect_size(SPEC(",\"linux\":{\"resources\":{\"memory\":{\"limit\":1048576}}}"), -1, 0, 0, "below the 64 MiB");
+    /* Annotations win over resources. */
+    expect_size(SPEC(",\"annotations\":{\"vessel.vm.memory\":\"1G\",\"vessel.vm.vcpus\":\"3\"},"
+                     "\"linux\":{\"resources\":{\"memory\":{\"limit\":536870912}}}"), 0, 1024, 3, NULL);
+    expect_size(SPEC(",\"annotations\":{\"vessel.vm.vcpus\":\"65\"}"), -1, 0, 0, "vessel.vm.vcpus");
+    expect_size(SPEC(",\"annotations\":{\"vessel.vm.vcpus\":\"2x\"}"), -1, 0, 0, "vessel.vm.vcpus");
+    expect_size(SPEC(",\"annotations\":{\"vessel.vm.memory\":\"32M\"}"), -1, 0, 0, "between 64 MiB");
+#undef SPEC
+}
+
 static int count_images(const char *dir)
 {
     char cmd[512];
@@ -169,6 +208,7 @@ int main(void)
         cmocka_unit_test(test_initrd_padding),
         cmocka_unit_test(test_parse_memory),
         cmocka_unit_test(test_rootfs_image_cache),
+        cmocka_unit_test(test_guest_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
