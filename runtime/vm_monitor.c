@@ -203,11 +203,18 @@ static void on_message(struct monitor *m, const struct proto_msg *msg)
         m->nqueued = 0;
         break;
     }
-    case PROTO_ERROR:
+    case PROTO_ERROR: {
+        /* The guest is not trusted: no escape sequences reach the user's terminal. */
+        char text[PROTO_MAX_PAYLOAD + 1];
+        memcpy(text, msg->payload, msg->length + 1);
+        for (char *c = text; *c; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                *c = ' ';
         if (!m->created)
-            give_up(m, "%s", (const char *)msg->payload);
-        say("%s", (const char *)msg->payload);
+            give_up(m, "%s", text);
+        say("%s", text);
         break;
+    }
     case PROTO_EXIT:
         m->exited = true;
         m->exit_kind = (enum proto_exit_kind)proto_get_u32(msg, 0);
@@ -289,7 +296,7 @@ static _Noreturn void serve(struct monitor *m)
     struct proto_reader r;
     proto_reader_init(&r);
     static struct proto_msg msg;
-    bool con_open = true, err_open = true;
+    bool con_open = true, err_open = true, ctl_open = true;
     long long boot_deadline = now_ms() + (long long)m->l->opts->boot_timeout * 1000, exit_deadline = 0;
     for (;;) {
         long long now = now_ms();
@@ -309,7 +316,7 @@ static _Noreturn void serve(struct monitor *m)
         long long until = m->created ? (exit_deadline ? exit_deadline : -1) : boot_deadline;
         int timeout = until < 0 ? -1 : (int)(until - now);
         struct pollfd p[7] = {
-            {FD_CTL, POLLIN, 0}, {con_open ? FD_CON : -1, POLLIN, 0}, {err_open ? FD_ERR : -1, POLLIN, 0},
+            {ctl_open ? FD_CTL : -1, POLLIN, 0}, {con_open ? FD_CON : -1, POLLIN, 0}, {err_open ? FD_ERR : -1, POLLIN, 0},
             {m->sfd, POLLIN, 0}, {m->fifo_efd, POLLIN, 0}, {m->stdin_open ? m->in_fd : -1, POLLIN, 0},
             {m->qemu_err >= 0 ? m->qemu_err : m->done_fd, POLLIN, 0},
         };
@@ -329,7 +336,7 @@ static _Noreturn void serve(struct monitor *m)
                         give_up(m, "%s", e->msg);
                 }
             } else if (n == 0) {
-                p[0].fd = -1;  /* the backend is going away; SIGCHLD or done_fd follows */
+                ctl_open = false;  /* the backend is going away; SIGCHLD or done_fd follows */
             }
         }
         if (p[1].revents && !relay(m, FD_CON, m->created ? m->out_fd : (log_debug_enabled() ? 2 : -1), true))
