@@ -43,6 +43,12 @@ chmod 0777 "$work"
 echo "vm-assets: downloading $image $image_version" >&2
 if ! (cd "$work" && apt-get download -q "$image=$image_version" >/dev/null 2>"$work/apt.err"); then
     sed 's/^/  /' "$work/apt.err" >&2
+    if [ -f "$stamp" ] && [ -d "$cache/root/lib/modules" ]; then
+        # Offline after an apt-get update: the cached (older) kernel still makes working assets.
+        echo "vm-assets: cannot download \"$image\" ($image_version); keeping the cached $(cat "$stamp")" >&2
+        echo "$cache/root"
+        exit 0
+    fi
     die "cannot download Debian package \"$image\" ($image_version) with apt-get download"
 fi
 deb=$(ls "$work"/*.deb 2>/dev/null | head -n 1)

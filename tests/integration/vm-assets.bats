@@ -167,6 +167,25 @@ PY
     [ -z "$(ls -A "$TMP/pkg" 2>/dev/null)" ]
 }
 
+@test "vm-assets: a failed download names the package; an older cached package is kept instead" {
+    command -v apt-cache > /dev/null || skip "apt-cache not installed"
+    apt-cache show --no-all-versions linux-image-amd64 > /dev/null 2>&1 || skip "apt has no package lists (apt-get update)"
+    # An apt-get that cannot fetch anything, as offline.
+    mkdir -p "$TMP/bin"
+    printf '#!/bin/sh\necho "E: Failed to fetch (offline)" >&2\nexit 100\n' > "$TMP/bin/apt-get"
+    chmod +x "$TMP/bin/apt-get"
+    PATH="$TMP/bin:$PATH" run "$REPO/rootfs-tools/kernel-pkg.sh" "$TMP/fresh"
+    assert_failure
+    assert_output --regexp 'cannot download Debian package "linux-image-[0-9.]+-[0-9]+-amd64"'
+    assert_output --partial "Failed to fetch (offline)"
+    mkdir -p "$TMP/old/root/lib/modules/5.10.0-1-amd64"
+    echo "5.10.1-1 linux-image-5.10.0-1-amd64" > "$TMP/old/stamp"
+    PATH="$TMP/bin:$PATH" run "$REPO/rootfs-tools/kernel-pkg.sh" "$TMP/old"
+    assert_success
+    assert_output --partial "keeping the cached 5.10.1-1 linux-image-5.10.0-1-amd64"
+    assert_line "$TMP/old/root"
+}
+
 @test "vm-assets: the stock kernel boots the base initramfs and loads every module in load-order" {
     command -v qemu-system-x86_64 > /dev/null || skip "qemu-system-x86_64 not installed"
     [ -x "$REPO/build/vessel" ] || skip "build/vessel not built (run make)"
