@@ -164,7 +164,7 @@ PY
     assert_failure
     assert_output --partial 'vm-assets: apt does not know package "linux-image-vessel-no-such-package"'
     [ ! -e "$TMP/vm/initramfs.cpio.gz" ]
-    [ -z "$(ls -A "$TMP/pkg" 2>/dev/null)" ]
+    [ -z "$(ls "$TMP/pkg" 2>/dev/null)" ]   # no .deb, no extracted tree (only the hidden lock)
 }
 
 @test "vm-assets: a failed download names the package; an older cached package is kept instead" {
