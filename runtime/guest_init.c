@@ -339,6 +339,7 @@ static void on_create_done(struct guest *g, int status)
     if (g->create_err_len > 0)
         (void)write_all_fd(g->errport, g->create_err, g->create_err_len);
     g->created = true;
+    dbg("vessel guest init: container created\n");
     send_or_die(g, PROTO_CREATED, NULL, 0);
 }
 
@@ -353,8 +354,10 @@ static void reap(struct guest *g)
             g->start_pid = 0;
             if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
                 fail(g->ctl, "in the guest: start failed (status %d)", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+            dbg("vessel guest init: started\n");
             send_or_die(g, PROTO_STARTED, NULL, 0);
         } else if (pid == g->ctr_pid) {
+            dbg("vessel guest init: the container's init exited\n");
             g->exited = true;
             g->status = status;
         }
@@ -366,6 +369,7 @@ static void on_message(struct guest *g, const struct proto_msg *m)
     struct vessel_error *e = NULL;
     switch (m->type) {
     case PROTO_START: {
+        dbg("vessel guest init: start\n");
         if (!g->created || g->start_pid != 0)
             fail(g->ctl, "in the guest: start before the container was created");
         const char *args[] = {"start", g->id, NULL};
