@@ -36,10 +36,13 @@ teardown() {
     assert_line --index 1 done
 }
 
-@test "vm run: a workload killed by a signal gives 128+N" {
+@test "vm run: a workload killed by a signal gives 128+N (rootfs from vm.image.path)" {
     # No pid namespace: the shell is not an init, so its own TERM is delivered.
     spec_set "$BUNDLE" 'c["linux"]["namespaces"]=[n for n in c["linux"]["namespaces"] if n["type"]!="pid"]' \
         '["process"]["args"]=["sh","-c","kill -TERM $$; sleep 5"]'
+    # A disk image given by the spec replaces the one vessel would make.
+    mkfs.ext4 -q -F -d "$BUNDLE/rootfs" "$TEST_TMP/given.img" 64M >/dev/null
+    spec_set "$BUNDLE" "[\"vm\"]={\"kernel\":{\"path\":\"$REPO_ROOT/build/vm/vmlinux\"},\"image\":{\"path\":\"$TEST_TMP/given.img\",\"format\":\"raw\"}}"
     run vm_vessel --isolation vm run -b "$BUNDLE" "$(cid)"
     assert_equal "$status" 143
 }
