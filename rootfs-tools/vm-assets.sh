@@ -41,7 +41,7 @@ key=$( {
     echo "${GUEST_MODULES[*]}"
 } | sha256sum | cut -d' ' -f1)
 if [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$key" ] &&
-   [ -f "$out/vmlinux" ] && [ -f "$out/vmlinuz" ] && [ -f "$out/initramfs.cpio.gz" ]; then
+   [ -f "$out/vmlinux" ] && [ -f "$out/vmlinuz" ] && [ -f "$out/initramfs.cpio.gz" ] && [ -f "$out/kernel-release" ]; then
     echo "vm-assets: up to date in $out"
     exit 0
 fi
