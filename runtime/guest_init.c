@@ -1,7 +1,6 @@
 /* PID 1 inside a vessel micro-VM: mounts, modules, the rootfs disk, then the
  * workload through the very same container path (`/init create` + `start`),
  * relaying stdio and signals and reporting the exit status over vessel.ctl. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -10,17 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
-#include <sys/reboot.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <termios.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -29,47 +23,12 @@
 #include "oci/spec.h"
 #include "runtime/commands.h"
 #include "runtime/console.h"
+#include "runtime/guest_boot.h"
 
 #define GUEST_ROOT "/run/vessel"
 #define GUEST_PIDFILE "/run/vessel-container.pid"
-#define GUEST_BUNDLE "/bundle"
 #define GUEST_CONSOLE_SOCK "/run/vessel-console.sock"
-#define GUEST_WAIT_MS 15000       /* for devices to appear after the modules load */
 #define GUEST_CREATE_ERR_MAX 4000 /* stderr kept from `create` for the error message */
-
-static bool debug_on;
-
-static void dbg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void dbg(const char *fmt, ...)
-{
-    if (!debug_on)
-        return;
-    char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    int fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        (void)!write(fd, buf, n < (int)sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
-        close(fd);
-    }
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
-
-static _Noreturn void power_off(void)
-{
-    sync();
-    reboot(RB_POWER_OFF);
-    for (;;)
-        pause();
-}
 
 /* Report a fatal error to the host (when the port is up) and power off. */
 static _Noreturn void fail(int ctl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -80,157 +39,12 @@ static _Noreturn void fail(int ctl, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    dbg("vessel guest init: %s\n", msg);
+    guest_log("vessel guest init: %s\n", msg);
     struct vessel_error *ignored = NULL;
     if (ctl >= 0)
         (void)proto_send_text(ctl, PROTO_ERROR, msg, &ignored);
     vessel_error_free(ignored);
-    power_off();
-}
-
-static void mount_base(void)
-{
-    static const struct { const char *src, *dst, *type; unsigned long flags; const char *data; } m[] = {
-        {"proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL},
-        {"sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL},
-        {"devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755"},
-        {"tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755"},
-        {"tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"},
-        {"cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL},
-    };
-    for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
-        (void)mkdir(m[i].dst, 0755);
-        (void)mount(m[i].src, m[i].dst, m[i].type, m[i].flags, m[i].data);
-    }
-    (void)mkdir("/dev/pts", 0755);
-    (void)mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666");
-    /* The kernel found no console for us at boot: make sure 0-2 are taken. */
-    int fd;
-    while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
-        ;
-    if (fd > 2)
-        close(fd);
-}
-
-static bool poweroff_at_once;  /* vessel.poweroff=1: boot benchmark baseline */
-
-static void cmdline_params(char *id, size_t size)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    struct vessel_error *e = NULL;
-    id[0] = '\0';
-    if (read_file_at(AT_FDCWD, "/proc/cmdline", 65536, &buf, &len, &e) < 0) {
-        vessel_error_free(e);
-        return;
-    }
-    char *save = NULL;
-    for (char *w = strtok_r(buf, " \n", &save); w; w = strtok_r(NULL, " \n", &save)) {
-        if (strncmp(w, "vessel.id=", 10) == 0)
-            snprintf(id, size, "%s", w + 10);
-        else if (strcmp(w, "vessel.debug=1") == 0)
-            debug_on = true;
-        else if (strcmp(w, "vessel.poweroff=1") == 0)
-            poweroff_at_once = true;
-    }
-    free(buf);
-}
-
-static int load_modules(char *msg, size_t size)
-{
-    struct utsname u;
-    uname(&u);
-    char path[256];
-    snprintf(path, sizeof(path), "/lib/modules/%s/load-order", u.release);
-    _cleanup_fclose_ FILE *f = fopen(path, "re");
-    if (f == NULL) {
-        snprintf(msg, size, "open \"%s\": %s (guest assets do not match the kernel %s)", path,
-                 strerror(errno), u.release);
-        return -1;
-    }
-    char line[512];
-    while (fgets(line, sizeof(line), f)) {
-        line[strcspn(line, "\r\n")] = '\0';
-        if (line[0] == '\0' || line[0] == '#')
-            continue;
-        _cleanup_close_ int fd = open(line, O_RDONLY | O_CLOEXEC);
-        if (fd < 0 || (syscall(SYS_finit_module, fd, "", 0) < 0 && errno != EEXIST)) {
-            snprintf(msg, size, "load module \"%s\": %s", line, strerror(errno));
-            return -1;
-        }
-        dbg("vessel guest init: loaded %s\n", line);
-    }
-    return 0;
-}
-
-/* The /dev node of the virtio-console port with this name, waiting for it to appear. */
-static int open_port(const char *name, int flags)
-{
-    for (int waited = 0; waited < GUEST_WAIT_MS; waited += 5) {
-        _cleanup_closedir_ DIR *d = opendir("/sys/class/virtio-ports");
-        struct dirent *de;
-        while (d && (de = readdir(d)) != NULL) {
-            if (de->d_name[0] == '.')
-                continue;
-            char p[300], got[64] = "";
-            snprintf(p, sizeof(p), "/sys/class/virtio-ports/%s/name", de->d_name);
-            _cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC);
-            ssize_t n = fd >= 0 ? read(fd, got, sizeof(got) - 1) : -1;
-            got[n > 0 ? n : 0] = '\0';
-            got[strcspn(got, "\n")] = '\0';
-            if (strcmp(got, name) != 0)
-                continue;
-            snprintf(p, sizeof(p), "/dev/%s", de->d_name);
-            int port = open(p, flags | O_CLOEXEC);
-            if (port >= 0)
-                return port;
-        }
-        sleep_ms(5);
-    }
-    return -1;
-}
-
-static int open_wait(const char *path, int flags)
-{
-    for (int waited = 0; waited < GUEST_WAIT_MS; waited += 5) {
-        int fd = open(path, flags | O_CLOEXEC);
-        if (fd >= 0 || errno != ENOENT)
-            return fd;
-        sleep_ms(5);
-    }
-    return -1;
-}
-
-static void set_raw(int fd)
-{
-    struct termios t;
-    if (tcgetattr(fd, &t) == 0) {
-        cfmakeraw(&t);
-        (void)tcsetattr(fd, TCSANOW, &t);
-    }
-}
-
-static int mount_rootfs(const struct oci_spec *spec, char *msg, size_t size)
-{
-    const char *rp = spec->has_root && spec->root.path ? spec->root.path : "rootfs";
-    char target[4096];
-    snprintf(target, sizeof(target), rp[0] == '/' ? "%s" : GUEST_BUNDLE "/%s", rp);
-    struct vessel_error *e = NULL;
-    if (mkdir_p(target, 0755, &e) < 0) {
-        snprintf(msg, size, "rootfs mount point: %s", e->msg);
-        vessel_error_free(e);
-        return -1;
-    }
-    unsigned long flags = MS_NOATIME | (spec->root.readonly ? MS_RDONLY : 0);
-    for (int waited = 0; waited < GUEST_WAIT_MS; waited += 5) {
-        if (mount("/dev/vda", target, "ext4", flags, NULL) == 0)
-            return 0;
-        if (errno != ENOENT && errno != ENXIO)
-            break;
-        sleep_ms(5);
-    }
-    (void)!snprintf(msg, size, "mount rootfs disk /dev/vda on \"%.512s\": %s", target, strerror(errno));
-    return -1;
+    guest_power_off();
 }
 
 /* fork + exec "/init --root ... --isolation container ARGS..." with the given stdio. */
@@ -247,7 +61,7 @@ static pid_t run_vessel(const char *const *args, int in, int out, int errfd)
         _exit(127);
     const char *argv[16] = {"/init", "--root", GUEST_ROOT, "--isolation", "container"};
     size_t n = 5;
-    if (debug_on)
+    if (guest_debug)
         argv[n++] = "--debug";
     for (size_t i = 0; args[i] && n < 15; i++)
         argv[n++] = args[i];
@@ -277,7 +91,7 @@ static void send_or_die(struct guest *g, enum proto_type type, const void *p, si
 {
     struct vessel_error *e = NULL;
     if (proto_send(g->ctl, type, p, len, &e) < 0)
-        power_off();  /* the host is gone */
+        guest_power_off();  /* the host is gone */
 }
 
 /* Copy what is readable from `from` to `to`; false at EOF or error. */
@@ -339,7 +153,7 @@ static void on_create_done(struct guest *g, int status)
     if (g->create_err_len > 0)
         (void)write_all_fd(g->errport, g->create_err, g->create_err_len);
     g->created = true;
-    dbg("vessel guest init: container created\n");
+    guest_log("vessel guest init: container created\n");
     send_or_die(g, PROTO_CREATED, NULL, 0);
 }
 
@@ -354,10 +168,10 @@ static void reap(struct guest *g)
             g->start_pid = 0;
             if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
                 fail(g->ctl, "in the guest: start failed (status %d)", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-            dbg("vessel guest init: started\n");
+            guest_log("vessel guest init: started\n");
             send_or_die(g, PROTO_STARTED, NULL, 0);
         } else if (pid == g->ctr_pid) {
-            dbg("vessel guest init: the container's init exited\n");
+            guest_log("vessel guest init: the container's init exited\n");
             g->exited = true;
             g->status = status;
         }
@@ -369,7 +183,7 @@ static void on_message(struct guest *g, const struct proto_msg *m)
     struct vessel_error *e = NULL;
     switch (m->type) {
     case PROTO_START: {
-        dbg("vessel guest init: start\n");
+        guest_log("vessel guest init: start\n");
         if (!g->created || g->start_pid != 0)
             fail(g->ctl, "in the guest: start before the container was created");
         const char *args[] = {"start", g->id, NULL};
@@ -419,7 +233,7 @@ static _Noreturn void finish(struct guest *g)
         (void)proto_send_exit(g->ctl, PROTO_EXIT_SIGNAL, (uint32_t)WTERMSIG(g->status), &e);
     else
         (void)proto_send_exit(g->ctl, PROTO_EXIT_CODE, (uint32_t)WEXITSTATUS(g->status), &e);
-    power_off();
+    guest_power_off();
 }
 
 static _Noreturn void serve(struct guest *g)
@@ -498,37 +312,38 @@ int guest_init_main(int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    mount_base();
+    guest_mount_base();
     struct guest g = {.ctl = -1, .in_w = -1, .out_r = -1, .err_r = -1};
-    cmdline_params(g.id, sizeof(g.id));
+    bool poweroff_at_once = false;
+    guest_cmdline(g.id, sizeof(g.id), &poweroff_at_once);
     if (poweroff_at_once)
-        power_off();
+        guest_power_off();
     char msg[1024];
-    if (load_modules(msg, sizeof(msg)) < 0) {
+    if (guest_load_modules(msg, sizeof(msg)) < 0) {
         /* No control port without the modules: the host sees the VM end without a word. */
-        dbg("vessel guest init: %s\n", msg);
-        power_off();
+        guest_log("vessel guest init: %s\n", msg);
+        guest_power_off();
     }
-    g.ctl = open_port(PROTO_NAME, O_RDWR);
+    g.ctl = guest_open_port(PROTO_NAME, O_RDWR);
     if (g.ctl < 0)
         fail(-1, "no %s port", PROTO_NAME);
     struct vessel_error *e = NULL;
     if (proto_send_u32(g.ctl, PROTO_HELLO, PROTO_VERSION, &e) < 0)
         fail(-1, "%s", e->msg);
-    g.errport = open_port(PROTO_STDERR_NAME, O_WRONLY);
-    g.hvc = open_wait("/dev/hvc0", O_RDWR | O_NOCTTY);
+    g.errport = guest_open_port(PROTO_STDERR_NAME, O_WRONLY);
+    g.hvc = guest_open_wait("/dev/hvc0", O_RDWR | O_NOCTTY);
     g.hvc_in = open("/dev/hvc0", O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
     if (g.errport < 0 || g.hvc < 0 || g.hvc_in < 0)
         fail(g.ctl, "in the guest: the %s port or /dev/hvc0 did not appear", PROTO_STDERR_NAME);
-    set_raw(g.hvc);
+    guest_set_raw(g.hvc);
     if (g.id[0] == '\0')
         fail(g.ctl, "in the guest: no vessel.id= on the kernel command line");
 
     _cleanup_spec_ struct oci_spec *spec = NULL;
     if (spec_load(GUEST_BUNDLE, &spec, &e) < 0)
         fail(g.ctl, "in the guest: %s", e->msg);
-    dbg("vessel guest init: config read, mounting the rootfs\n");
-    if (mount_rootfs(spec, msg, sizeof(msg)) < 0)
+    guest_log("vessel guest init: config read, mounting the rootfs\n");
+    if (guest_mount_rootfs(spec, msg, sizeof(msg)) < 0)
         fail(g.ctl, "in the guest: %s", msg);
 
     sigset_t set;
@@ -567,6 +382,6 @@ int guest_init_main(int argc, char **argv)
     close(in[0]);
     close(out[1]);
     close(err[1]);
-    dbg("vessel guest init: create %s started\n", g.id);
+    guest_log("vessel guest init: create %s started\n", g.id);
     serve(&g);
 }
