@@ -12,8 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/socket.h>
-#include <termios.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -24,7 +22,7 @@
 #include "common/log.h"
 #include "microvm/protocol.h"
 #include "microvm/qemu.h"
-#include "runtime/console.h"
+#include "runtime/vm_terminal.h"
 
 #define TAIL_SIZE 4096          /* console output kept to explain a failure */
 #define QEMU_ERR_SIZE 2048      /* QEMU's stderr kept likewise */
@@ -42,8 +40,7 @@ struct monitor {
     bool hello, created, exited, stdin_open, backend_gone;
     int in_fd, out_fd;           /* the workload's terminal or stdio on the host: 0/1, or a pty slave */
     bool terminal;
-    bool restore_tty;            /* fd 0 is a tty we put in raw mode */
-    struct termios saved_tty;
+    struct vm_terminal term;
     uint64_t stdin_bytes;        /* sent on port 0, announced with PROTO_STDIN_EOF */
     int backend_status;          /* wait status of QEMU */
     enum proto_exit_kind exit_kind;
@@ -62,8 +59,8 @@ static struct monitor *the_monitor;  /* for leave() */
 /* Every exit goes through here: a terminal we made raw is put back. */
 static _Noreturn void leave(int code)
 {
-    if (the_monitor && the_monitor->restore_tty)
-        (void)tcsetattr(0, TCSANOW, &the_monitor->saved_tty);
+    if (the_monitor)
+        vm_terminal_restore(&the_monitor->term);
     _exit(code);
 }
 
@@ -435,74 +432,6 @@ static int signals_take(sigset_t *set)
     return signalfd(-1, set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
-/* Send fd over the unix socket sock (SCM_RIGHTS), as --console-socket receivers expect. */
-static int send_fd(int sock, int fd)
-{
-    char byte = 0;
-    struct iovec iov = {&byte, 1};
-    union {
-        struct cmsghdr h;
-        char buf[CMSG_SPACE(sizeof(int))];
-    } u;
-    memset(&u, 0, sizeof(u));
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
-    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &fd, sizeof(int));
-    while (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
-        if (errno != EINTR)
-            return -errno;
-    return 0;
-}
-
-static void make_raw(int fd, struct termios *saved)
-{
-    struct termios t;
-    if (tcgetattr(fd, &t) < 0)
-        return;
-    if (saved)
-        *saved = t;
-    cfmakeraw(&t);
-    (void)tcsetattr(fd, TCSANOW, &t);
-}
-
-/* process.terminal: the guest's pty is relayed to a host pty whose master goes to
- * --console-socket, or (foreground, no socket) straight to our stdio. */
-static void terminal_setup(struct monitor *m)
-{
-    const struct create_request *req = m->l->req;
-    m->terminal = true;
-    if (req->console_socket == NULL) {
-        if (isatty(0) && tcgetattr(0, &m->saved_tty) == 0) {
-            m->restore_tty = true;
-            make_raw(0, NULL);
-        }
-        return;
-    }
-    struct vessel_error *e = NULL;
-    int sock = m->l->console_conn >= 0 ? m->l->console_conn : console_socket_connect(req->console_socket, &e);
-    if (sock < 0)
-        give_up(m, "%s", e->msg);
-    int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0)
-        give_up(m, "open a pty: %s", strerror(errno));
-    char name[64];
-    if (ptsname_r(master, name, sizeof(name)) != 0)
-        give_up(m, "ptsname: %s", strerror(errno));
-    int slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (slave < 0)
-        give_up(m, "open \"%s\": %s", name, strerror(errno));
-    make_raw(slave, NULL);  /* the guest's pty does the line discipline */
-    int r = send_fd(sock, master);
-    if (r < 0)
-        give_up(m, "--console-socket \"%s\": send the pty: %s", req->console_socket, strerror(-r));
-    close(master);
-    close(sock);
-    m->in_fd = m->out_fd = slave;
-}
-
 _Noreturn void vm_monitor_run(struct vm_launch *l)
 {
     bool debug = log_debug_enabled();
@@ -518,8 +447,15 @@ _Noreturn void vm_monitor_run(struct vm_launch *l)
     struct vessel_error *e = NULL;
     if (req->cgroup_path && cgroup_enter(req->cgroup_path, getpid(), &e) < 0)
         give_up(&m, "enter cgroup: %s", e->msg);
-    if (req->spec->has_process && req->spec->process.terminal)
-        terminal_setup(&m);
+    if (req->spec->has_process && req->spec->process.terminal) {
+        m.terminal = true;
+        if (vm_terminal_open(req->console_socket, l->console_conn, &m.term, &e) < 0)
+            give_up(&m, "%s", e->msg);
+        m.in_fd = m.term.in_fd;
+        m.out_fd = m.term.out_fd;
+    }
+    if (l->console_conn >= 0)
+        close(l->console_conn);
     sigset_t set;
     m.sfd = signals_take(&set);
     m.fifo_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
