@@ -3,8 +3,12 @@
 # runc and crun, interleaved, plus a bare `unshare` of the same namespaces as
 # the floor. Prints the median wall time per run, the ratios to vessel, and
 # each runtime's peak RSS (GNU time's %M over a few extra runs).
+# Every run starts "cold": a short pause (not timed) separates runs, because on
+# cgroup v1 the first cgroup.procs write after a quiet period costs an RCU grace
+# period and a run right after another runtime's run would skip it.
 #
-# usage: bench/container.sh [N]      (default 50; VESSEL=path overrides build/vessel)
+# usage: bench/container.sh [N]      (default 50; VESSEL=path overrides build/vessel,
+#                                    PAUSE=seconds between runs, default 0.1)
 #
 # Debian's crun 1.8 refuses hybrid cgroup hosts ("cgroups in hybrid mode not
 # supported"), so everything runs in a private mount namespace where
@@ -29,6 +33,9 @@ fi
 work=$(mktemp -d /tmp/vessel-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 "$here/rootfs-tools/mkbundle.sh" "$work/bundle" /bin/true >/dev/null
+# Debian's crun 1.8 rejects newer spec versions ("unknown version specified").
+sed -i 's/"ociVersion": *"[^"]*"/"ociVersion": "1.0.2"/' "$work/bundle/config.json"
+PAUSE=${PAUSE:-0.1}
 
 runtimes=(vessel)
 declare -A bin=([vessel]=$VESSEL)
@@ -42,26 +49,32 @@ for r in runc crun; do
 done
 floor_cmd=(unshare --pid --fork --net --ipc --uts --mount --cgroup /bin/true)
 
-# One run: prints elapsed microseconds; fails loudly if the runtime fails.
+# One run: stores the elapsed microseconds in $us; returns the runtime's status.
 run_once() {
-    local rt=$1 id=$2 t0 t1
+    local rt=$1 id=$2 t0 t1 rc=0
     t0=$EPOCHREALTIME
     if [ "$rt" = floor ]; then
-        "${floor_cmd[@]}"
+        "${floor_cmd[@]}" || rc=$?
     else
-        "${bin[$rt]}" --root "$work/root-$rt" run -b "$work/bundle" "$id" </dev/null >/dev/null
-    fi 2>>"$work/stderr-$rt"
+        "${bin[$rt]}" --root "$work/root-$rt" run -b "$work/bundle" "$id" </dev/null >/dev/null \
+            2>>"$work/stderr-$rt" || rc=$?
+    fi
     t1=$EPOCHREALTIME
-    echo $(( (${t1/./} - ${t0/./}) ))
+    us=$(( (${t1/./} - ${t0/./}) ))
+    return "$rc"
+}
+
+fail() {
+    echo "bench: $1 failed (exit $2):" >&2
+    cat "$work/stderr-$1" >&2 2>/dev/null || true
+    exit 1
 }
 
 # Warm caches (binaries, the bundle) and check that every runtime works here.
 for rt in "${runtimes[@]}" floor; do
-    if ! run_once "$rt" "warm-$rt" >/dev/null; then
-        echo "bench: $rt cannot run the bundle here:" >&2
-        cat "$work/stderr-$rt" >&2
-        exit 1
-    fi
+    rc=0
+    run_once "$rt" "warm-$rt" || rc=$?
+    [ "$rc" -eq 0 ] || fail "$rt" "$rc"
 done
 
 declare -A samples
@@ -70,7 +83,11 @@ for ((i = 0; i < N; i++)); do
     # Rotate the order each round so no runtime always goes first.
     for ((k = 0; k < ${#all[@]}; k++)); do
         rt=${all[$(( (i + k) % ${#all[@]} ))]}
-        samples[$rt]+="$(run_once "$rt" "b$i-$rt") "
+        sleep "$PAUSE"
+        rc=0
+        run_once "$rt" "b$i-$rt" || rc=$?
+        [ "$rc" -eq 0 ] || fail "$rt" "$rc"
+        samples[$rt]+="$us "
     done
 done
 
@@ -83,7 +100,8 @@ peak_rss_kib() {
     local rt=$1 max=0 i kib
     for i in 1 2 3; do
         /usr/bin/time -f %M -o "$work/rss" "${bin[$rt]}" --root "$work/root-$rt" run \
-            -b "$work/bundle" "rss$i-$rt" </dev/null >/dev/null 2>>"$work/stderr-$rt"
+            -b "$work/bundle" "rss$i-$rt" </dev/null >/dev/null 2>>"$work/stderr-$rt" ||
+            fail "$rt" "$?"
         kib=$(tail -1 "$work/rss")
         [ "$kib" -gt "$max" ] && max=$kib
     done
@@ -95,7 +113,8 @@ for rt in "${all[@]}"; do
     med[$rt]=$(median_us "${samples[$rt]}")
 done
 base=${med[vessel]}
-printf '%d runs each, interleaved, private mount ns without cgroup2 (kernel %s)\n' "$N" "$(uname -r)"
+printf '%d runs each, interleaved, %ss apart, private mount ns without cgroup2 (kernel %s)\n' \
+    "$N" "$PAUSE" "$(uname -r)"
 printf '%-8s %12s %14s %14s\n' runtime "median ms" "x vessel time" "peak RSS MiB"
 for rt in "${all[@]}"; do
     if [ "$rt" = floor ]; then
