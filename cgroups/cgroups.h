@@ -3,6 +3,7 @@
 #ifndef VESSEL_CGROUPS_CGROUPS_H
 #define VESSEL_CGROUPS_CGROUPS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -40,6 +41,28 @@ int cgroup_create(const char *path, const struct oci_resources *res, struct vess
  * a container init should enter its cgroup itself (before unsharing its
  * cgroup namespace) rather than be moved by its parent. */
 int cgroup_enter(const char *path, pid_t pid, struct vessel_error **err);
+
+/* Entering PATH from a child about to be cloned, off the parent's critical
+ * path: the parent opens every v1 hierarchy's "tasks" file and the cgroup2
+ * directory (for clone3's CLONE_INTO_CGROUP) and cgroup.procs, so the
+ * parent's credentials apply even when the child is in a new user namespace;
+ * the single-threaded child then writes "0" (itself) to each, which on v1
+ * skips the global threadgroup lock and its RCU grace period (~10 ms). */
+#define CGROUP_ENTRY_MAX 32
+struct cgroup_entry {
+    int tasks_fds[CGROUP_ENTRY_MAX];  /* v1 PATH/tasks, write-only */
+    size_t n;
+    int v2_dirfd;                     /* cgroup2 PATH directory, -1 if no cgroup2 */
+    int v2_procs_fd;                  /* cgroup2 PATH/cgroup.procs, -1 if no cgroup2 */
+};
+void cgroup_entry_init(struct cgroup_entry *e);
+/* Open the fds (O_CLOEXEC). On failure nothing stays open. */
+int cgroup_entry_open(const char *path, struct cgroup_entry *e, struct vessel_error **err);
+/* In the child (single-threaded, after fork/clone): move itself into every
+ * hierarchy; v2_done when clone3 already placed it in the cgroup2 one.
+ * No allocation. Returns 0 or -errno of the first failed write. */
+int cgroup_entry_self(const struct cgroup_entry *e, bool v2_done);
+void cgroup_entry_close(struct cgroup_entry *e);
 
 /* Every pid in PATH and its descendants, deduplicated over all hierarchies.
  * A cgroup missing everywhere yields *n == 0. *pids is malloc'ed (may be NULL

@@ -1,10 +1,12 @@
-/* Container executor, runtime side: clone the init with its namespaces, write
- * its id maps and time offsets, put it in the cgroup, re-exec it from a sealed
- * copy of vessel, and drive its setup until it waits on the exec fifo. */
+/* Container executor, runtime side: clone the init with its namespaces (it
+ * puts itself in the cgroup), write its id maps and time offsets, let it
+ * re-exec from a sealed copy of vessel, and drive its setup until it waits on
+ * the exec fifo. */
 #include "runtime/linux_executor.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -28,6 +30,9 @@
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
 #endif
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
 
 void test_crash_point(const char *step)
 {
@@ -45,12 +50,19 @@ static bool ns_is_new(const struct oci_spec *spec, enum oci_namespace_type t)
 /* The cloned child before exec: only what must happen in this process image. */
 static __attribute__((noreturn)) void child_pre_exec(int sock, const int nsfds[OCI_NS_COUNT],
                                                      const struct oci_spec *spec, const char *bundle,
-                                                     bool new_userns)
+                                                     bool new_userns, const struct cgroup_entry *cg,
+                                                     bool cg_v2_done, const char *cgroup_path)
 {
     struct vessel_error *err = NULL;
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
+    /* First, so everything the init does is accounted to the container. */
+    int r = cgroup_entry_self(cg, cg_v2_done);
+    if (r < 0) {
+        vessel_error_set(&err, -r, "enter cgroup \"%s\"", cgroup_path);
+        goto fail;
+    }
     /* time: unshared here so the runtime can still write the offsets
      * (only possible before a process is inside); we enter it at exec. */
     if (ns_is_new(spec, OCI_NS_TIME) && unshare(CLONE_NEWTIME) < 0) {
@@ -79,8 +91,6 @@ static __attribute__((noreturn)) void child_pre_exec(int sock, const int nsfds[O
         vessel_error_set(&err, errno, "chdir to the bundle \"%s\"", bundle);
         goto fail;
     }
-    /* The sealed copy is made here, while the runtime waits out the cgroup
-     * migration (a grace period on cgroup v1) in parallel. */
     int exe_fd = exe_clone_sealed(&err);
     if (exe_fd < 0)
         goto fail;
@@ -98,6 +108,27 @@ static __attribute__((noreturn)) void child_pre_exec(int sock, const int nsfds[O
 fail:
     sync_send_error(sock, err);
     _exit(1);
+}
+
+/* clone3 straight into the cgroup2 cgroup when there is one (no migration at
+ * all); else, or if the kernel refuses, plain clone. Returns like fork. */
+static long init_clone(int flags, int v2_dirfd, int *pidfd, bool *v2_done)
+{
+    *v2_done = false;
+    if (v2_dirfd >= 0) {
+        struct clone_args a = {
+            .flags = (uint64_t)(unsigned)flags | CLONE_PIDFD | CLONE_INTO_CGROUP,
+            .pidfd = (uint64_t)(uintptr_t)pidfd,
+            .exit_signal = SIGCHLD,
+            .cgroup = (uint64_t)v2_dirfd,
+        };
+        long rc = syscall(SYS_clone3, &a, sizeof(a));
+        if (rc >= 0) {
+            *v2_done = true;
+            return rc;
+        }
+    }
+    return syscall(SYS_clone, (unsigned long)flags | CLONE_PIDFD | SIGCHLD, NULL, pidfd, NULL, 0);
 }
 
 static int request_send(int sock, pid_t pid, const struct linux_create_params *p, const char *state_json,
@@ -213,10 +244,6 @@ static int parent_setup(int sock, pid_t pid, const struct linux_create_params *p
     r = sync_send(sock, SYNC_GO, NULL, 0, NULL, 0);
     if (r < 0)
         return init_failed(pid, err);
-    /* Overlaps the child's copy and re-exec; the init waits for the setup
-     * request (sent after this) before it unshares its cgroup namespace. */
-    if (p->req->cgroup_path && cgroup_enter(p->req->cgroup_path, pid, err) < 0)
-        return vessel_error_wrap(err, "enter cgroup \"%s\"", p->req->cgroup_path);
     return 0;
 }
 
@@ -250,22 +277,34 @@ int linux_executor_create(const struct linux_create_params *p, pid_t *pid_out, i
         namespaces_close(nsfds);
         return vessel_error_set(err, errno, "socketpair");
     }
+    struct cgroup_entry cg;
+    cgroup_entry_init(&cg);
+    if (req->cgroup_path && cgroup_entry_open(req->cgroup_path, &cg, err) < 0) {
+        close(sv[0]);
+        close(sv[1]);
+        namespaces_close(nsfds);
+        return vessel_error_code(*err);
+    }
     int pidfd = -1;
-    long rc = syscall(SYS_clone, (unsigned long)flags | CLONE_PIDFD | SIGCHLD, NULL, &pidfd, NULL, 0);
+    bool cg_v2_done = false;
+    long rc = init_clone(flags, cg.v2_dirfd, &pidfd, &cg_v2_done);
     if (rc < 0) {
         int e = errno;
         close(sv[0]);
         close(sv[1]);
         namespaces_close(nsfds);
+        cgroup_entry_close(&cg);
         return vessel_error_set(err, e, "clone the container init");
     }
     if (rc == 0) {
         close(sv[0]);
-        child_pre_exec(sv[1], nsfds, spec, req->bundle, ns_is_new(spec, OCI_NS_USER));
+        child_pre_exec(sv[1], nsfds, spec, req->bundle, ns_is_new(spec, OCI_NS_USER), &cg, cg_v2_done,
+                       req->cgroup_path);
     }
     pid_t pid = (pid_t)rc;
     close(sv[1]);
     namespaces_close(nsfds);
+    cgroup_entry_close(&cg);
     _cleanup_close_ int sock = sv[0];
 
     _cleanup_free_ char *state_json = NULL;

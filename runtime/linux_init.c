@@ -72,8 +72,8 @@ static int init_receive(struct init_ctx *c, struct vessel_error **err)
         return vessel_error_set(err, EPROTO, "setup request without the exec fifo");
     if (spec_parse(c->config, c->req.config_len, &c->spec, err) < 0)
         return vessel_error_wrap(err, "config.json");
-    /* The request comes after the runtime moved us into the cgroup: a new
-     * cgroup namespace made now is rooted at the container's cgroup. */
+    /* We entered the container's cgroup before the re-exec (child_pre_exec):
+     * a new cgroup namespace made now is rooted there. */
     const struct oci_namespace *cg = spec_namespace(c->spec, OCI_NS_CGROUP);
     if (cg != NULL && cg->path == NULL && unshare(CLONE_NEWCGROUP) < 0)
         return vessel_error_set(err, errno, "unshare cgroup namespace");
