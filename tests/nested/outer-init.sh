@@ -121,9 +121,11 @@ bench_case() {
 
 out "NESTED bed-ready kernel $(uname -r), cases: $cases"
 if [ "$mode" = bench ]; then
-    i=0
+    # Interleaved, and the order rotates each run so that no VMM always goes first.
+    i=0 order=$cases
     while [ "$i" -lt "$runs" ]; do
-        for c in $cases; do bench_case "$c"; done
+        for c in $order; do bench_case "$c"; done
+        set -- $order; shift; order="$* ${order%% *}"
         i=$((i + 1))
     done
 else
