@@ -176,7 +176,8 @@ static int txn_run(struct create_txn *t, const struct vessel_globals *g, const s
 
     struct create_request req = {
         .id = o->id, .bundle = bundle, .rootfs = rootfs, .state_dir = state_dir, .exec_fifo = fifo,
-        .spec = spec, .console_socket = o->console_socket, .preserve_fds = o->preserve_fds,
+        .spec = spec, .console_socket = o->console_socket,
+        .console_fd = console_fd >= 0 ? console_fd : o->console_fd, .preserve_fds = o->preserve_fds,
         .no_pivot = o->no_pivot, .no_new_keyring = o->no_new_keyring, .foreground = o->foreground,
         .debug = g->debug, .cgroup_path = t->cgroup_path,
     };
@@ -193,7 +194,7 @@ static int txn_run(struct create_txn *t, const struct vessel_globals *g, const s
         struct linux_executor_ops ops = {.data = t, .spawned = txn_spawned, .runtime_hooks = txn_runtime_hooks};
         struct linux_create_params p = {
             .req = &req, .config = config, .config_len = config_len,
-            .console_fd = console_fd >= 0 ? console_fd : o->console_fd,
+            .console_fd = req.console_fd,
             .listen_fds = fds_listen_count(), .ops = &ops,
         };
         if (linux_executor_create(&p, pid, pidfd, err) < 0)

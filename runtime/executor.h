@@ -23,6 +23,9 @@ struct create_request {
     const char *exec_fifo;       /* ROOT/ID/exec.fifo, exists */
     const struct oci_spec *spec;
     const char *console_socket;  /* NULL unless --console-socket */
+    int console_fd;              /* connected console socket (--console-socket, or run's own
+                                    relay when it owns the terminal), -1 when none: the pty
+                                    master is sent over it */
     int preserve_fds;            /* extra fds after 2 to pass through */
     bool no_pivot;
     bool no_new_keyring;

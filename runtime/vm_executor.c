@@ -110,25 +110,6 @@ static void remove_images(const struct create_request *req, const char *disk, co
 
 /* The runtime may already have connected to --console-socket (receivers usually accept one
  * connection): find that socket among our fds by its peer's address, to send the pty on it. */
-static int find_console_conn(const char *path)
-{
-    struct stat want;
-    bool have_want = stat(path, &want) == 0;
-    for (int fd = 3; fd < 1024; fd++) {
-        struct sockaddr_un sa;
-        socklen_t len = sizeof(sa);
-        if (getpeername(fd, (struct sockaddr *)&sa, &len) < 0 || sa.sun_family != AF_UNIX ||
-            len <= offsetof(struct sockaddr_un, sun_path) || sa.sun_path[0] == '\0')
-            continue;
-        sa.sun_path[sizeof(sa.sun_path) - 1] = '\0';
-        struct stat st;
-        if (strcmp(sa.sun_path, path) == 0 ||
-            (have_want && stat(sa.sun_path, &st) == 0 && st.st_dev == want.st_dev && st.st_ino == want.st_ino))
-            return fd;
-    }
-    return -1;
-}
-
 /* Wait for the monitor's verdict on the sync pipe. */
 static int await_created(pid_t monitor, int sync_fd, struct vessel_error **err)
 {
@@ -161,9 +142,7 @@ int vm_executor_create(const struct create_request *req, pid_t *pid, struct vess
 
     struct vm_launch l = {.req = req, .opts = &opts, .disk_readonly = req->spec->root.readonly,
                           .con = -1, .ctl = -1, .err = -1, .guest_con = -1, .guest_ctl = -1,
-                          .guest_err = -1, .sync_fd = -1, .console_conn = -1};
-    if (req->console_socket)
-        l.console_conn = find_console_conn(req->console_socket);
+                          .guest_err = -1, .sync_fd = -1, .console_conn = req->console_fd};
     _cleanup_free_ char *disk = NULL, *initrd = NULL, *cmdline = NULL;
     int sv[3][2] = {{-1, -1}, {-1, -1}, {-1, -1}}, sync[2] = {-1, -1};
     int rc = -1;

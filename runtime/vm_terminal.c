@@ -46,7 +46,7 @@ int vm_terminal_open(const char *console_socket, int console_conn, struct vm_ter
                      struct vessel_error **err)
 {
     *t = (struct vm_terminal){.in_fd = 0, .out_fd = 1};
-    if (console_socket == NULL) {
+    if (console_conn < 0 && console_socket == NULL) {
         if (isatty(0) && tcgetattr(0, &t->saved) == 0) {
             t->restore = true;
             make_raw(0);
@@ -75,7 +75,8 @@ int vm_terminal_open(const char *console_socket, int console_conn, struct vm_ter
     r = send_fd(sock, master);
     if (r < 0) {
         close(slave);
-        return vessel_error_set(err, -r, "--console-socket \"%s\": send the pty", console_socket);
+        return vessel_error_set(err, -r, "--console-socket \"%s\": send the pty",
+                                console_socket ? console_socket : "(run)");
     }
     t->in_fd = t->out_fd = slave;
     return 0;
