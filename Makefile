@@ -57,7 +57,7 @@ unit: $(UNIT_BINS)
 DEB_PKGS := build-essential pkg-config libseccomp-dev libcap-dev libyajl-dev libmnl-dev \
 	libcmocka-dev bats bats-assert bats-support busybox-static crun runc qemu-system-x86 \
 	e2fsprogs acpica-tools go-md2man hyperfine cpio iproute2 procps util-linux kmod \
-	time python3 file
+	time python3 file xz-utils zstd binutils
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null \
 		| grep -q 'install ok installed' || echo $$p; done); \
