@@ -1,6 +1,7 @@
-/* Guest CPUID: KVM's supported set, with the hypervisor bit, and topology leaves
- * (0x1, 0x4, 0xb, 0x1f, AMD 0x80000008) describing N single-threaded cores whose
- * APIC IDs are 0..N-1. */
+/* Guest CPUID: KVM's supported set, with the hypervisor bit, the host's vendor and
+ * brand string, TSC-deadline when KVM emulates it, and topology leaves (0x1, 0x4, 0xb,
+ * 0x1f, AMD 0x80000008) describing N single-threaded cores whose APIC IDs are 0..N-1. */
+#include <cpuid.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,12 @@
 #include "microvm/vm_internal.h"
 
 #define CPUID_MAX_ENTRIES 256
+#define CPUID_EXTRA_ENTRIES 8   /* room for host leaves KVM left out */
+
+#define LEAF_BRAND_FIRST 0x80000002u
+#define LEAF_L1_CACHE_TLB 0x80000005u
+#define CPUID1_ECX_TSC_DEADLINE (1u << 24)
+#define CPUID1_ECX_HYPERVISOR (1u << 31)
 
 static int cpuid_supported_get(struct vm *vm, struct vessel_error **err)
 {
@@ -26,6 +33,9 @@ static int cpuid_supported_get(struct vm *vm, struct vessel_error **err)
         return vessel_error_set(err, saved, "KVM_GET_SUPPORTED_CPUID");
     }
     vm->supported_cpuid = c;
+    /* KVM emulates the TSC-deadline timer on top of its in-kernel LAPIC but does not
+     * list the bit in its supported set: the VMM adds it (as QEMU and Firecracker do). */
+    vm->cpuid_caps.tsc_deadline = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0;
     return 0;
 }
 
@@ -48,14 +58,68 @@ static bool vendor_is_amd(const struct kvm_cpuid2 *c)
     return false;
 }
 
-static void cpuid_entry_adjust(struct kvm_cpuid_entry2 *e, uint32_t index, uint32_t count, bool amd)
+static struct kvm_cpuid_entry2 *entry_find(struct kvm_cpuid2 *c, uint32_t function, uint32_t index)
+{
+    for (uint32_t i = 0; i < c->nent; i++)
+        if (c->entries[i].function == function && c->entries[i].index == index)
+            return &c->entries[i];
+    return NULL;
+}
+
+static uint32_t guest_max_leaf(struct kvm_cpuid2 *c, uint32_t base)
+{
+    const struct kvm_cpuid_entry2 *e = entry_find(c, base, 0);
+    return e != NULL ? e->eax : 0;
+}
+
+/* The host's vendor (leaf 0) and, where KVM reports them empty, the host's brand string
+ * (0x80000002..4) and L1 cache/TLB leaf (0x80000005): KVM zeroes those, and a guest
+ * would otherwise print a made-up CPU name and size its TLBs from nothing. */
+static void host_leaves_copy(struct kvm_cpuid2 *c, uint32_t capacity)
+{
+    unsigned a, b, cx, d;
+    struct kvm_cpuid_entry2 *e = entry_find(c, 0, 0);
+    if (e != NULL && __get_cpuid(0, &a, &b, &cx, &d)) {
+        e->ebx = b;
+        e->ecx = cx;
+        e->edx = d;
+    }
+    uint32_t host_max = __get_cpuid_max(0x80000000u, NULL);
+    uint32_t guest_max = guest_max_leaf(c, 0x80000000u);
+    for (uint32_t leaf = LEAF_BRAND_FIRST; leaf <= LEAF_L1_CACHE_TLB; leaf++) {
+        if (leaf > host_max || leaf > guest_max)
+            break;
+        e = entry_find(c, leaf, 0);
+        if (e == NULL) {
+            if (c->nent >= capacity)
+                break;
+            e = &c->entries[c->nent++];
+            memset(e, 0, sizeof(*e));
+            e->function = leaf;
+        }
+        if (e->eax | e->ebx | e->ecx | e->edx)
+            continue;  /* KVM (or a newer one) already says something: keep it */
+        __cpuid(leaf, a, b, cx, d);
+        e->eax = a;
+        e->ebx = b;
+        e->ecx = cx;
+        e->edx = d;
+    }
+}
+
+static void cpuid_entry_adjust(struct kvm_cpuid_entry2 *e, uint32_t index, uint32_t count, bool amd,
+                               const struct cpuid_caps *caps)
 {
     uint32_t core_bits = bits_for(count);
     switch (e->function) {
     case 0x1:
         /* EBX: initial APIC ID, logical processors per package, CLFLUSH size 8 qwords */
         e->ebx = (index << 24) | ((count & 0xff) << 16) | (8 << 8) | (e->ebx & 0xff);
-        e->ecx |= 1u << 31;  /* running under a hypervisor */
+        e->ecx |= CPUID1_ECX_HYPERVISOR;
+        if (caps->tsc_deadline)
+            e->ecx |= CPUID1_ECX_TSC_DEADLINE;
+        else
+            e->ecx &= ~CPUID1_ECX_TSC_DEADLINE;
         if (count > 1)
             e->edx |= 1u << 28;  /* HTT: the package field above is valid */
         else
@@ -107,20 +171,32 @@ static void cpuid_entry_adjust(struct kvm_cpuid_entry2 *e, uint32_t index, uint3
     }
 }
 
+int cpuid_table_build(const struct kvm_cpuid2 *sup, uint32_t index, uint32_t count,
+                      const struct cpuid_caps *caps, struct kvm_cpuid2 **out, struct vessel_error **err)
+{
+    uint32_t capacity = sup->nent + CPUID_EXTRA_ENTRIES;
+    struct kvm_cpuid2 *c = calloc(1, sizeof(struct kvm_cpuid2) + capacity * sizeof(struct kvm_cpuid_entry2));
+    if (c == NULL)
+        return vessel_error_set(err, ENOMEM, "allocating the CPUID table");
+    c->nent = sup->nent;
+    memcpy(c->entries, sup->entries, sup->nent * sizeof(struct kvm_cpuid_entry2));
+    host_leaves_copy(c, capacity);
+    bool amd = vendor_is_amd(c);
+    for (uint32_t i = 0; i < c->nent; i++)
+        cpuid_entry_adjust(&c->entries[i], index, count, amd, caps);
+    *out = c;
+    return 0;
+}
+
 int cpuid_setup(struct vm *vm, int vcpu_fd, uint32_t index, struct vessel_error **err)
 {
     int r = cpuid_supported_get(vm, err);
     if (r < 0)
         return r;
-    const struct kvm_cpuid2 *sup = vm->supported_cpuid;
-    size_t size = sizeof(struct kvm_cpuid2) + sup->nent * sizeof(struct kvm_cpuid_entry2);
-    _cleanup_free_ struct kvm_cpuid2 *c = malloc(size);
-    if (c == NULL)
-        return vessel_error_set(err, ENOMEM, "allocating the CPUID table");
-    memcpy(c, sup, size);
-    bool amd = vendor_is_amd(c);
-    for (uint32_t i = 0; i < c->nent; i++)
-        cpuid_entry_adjust(&c->entries[i], index, vm->nvcpus, amd);
+    _cleanup_free_ struct kvm_cpuid2 *c = NULL;
+    r = cpuid_table_build(vm->supported_cpuid, index, vm->nvcpus, &vm->cpuid_caps, &c, err);
+    if (r < 0)
+        return r;
     if (ioctl(vcpu_fd, KVM_SET_CPUID2, c) < 0)
         return vessel_error_set(err, errno, "KVM_SET_CPUID2 on vCPU %u", index);
     return 0;

@@ -57,6 +57,11 @@ struct vcpu {
 
 struct serial;                /* serial.c */
 
+/* What the host's KVM can do beyond its supported-CPUID list (cpuid.c). */
+struct cpuid_caps {
+    bool tsc_deadline;        /* KVM_CAP_TSC_DEADLINE_TIMER */
+};
+
 struct vm {
     struct vm_config cfg;
     int kvm_fd, vm_fd;
@@ -69,6 +74,7 @@ struct vm {
     struct vcpu *vcpus;
     uint32_t nvcpus;
     struct kvm_cpuid2 *supported_cpuid;
+    struct cpuid_caps cpuid_caps;
 
     struct vm_mmio_region mmio[VM_MAX_MMIO_REGIONS];
     uint32_t nmmio;
@@ -108,7 +114,11 @@ int vm_memory_create(struct vm *vm, uint64_t bytes, struct vessel_error **err);
 void vm_memory_destroy(struct vm *vm);
 uint64_t vm_host_ram_bytes(void);
 
-/* cpuid.c: adjust KVM's supported CPUID for vCPU `index` of `count` and set it. */
+/* cpuid.c: the CPUID table of vCPU `index` of `count` built from KVM's supported set
+ * (hypervisor bit, topology, host vendor/brand, TSC-deadline per caps); *out is the
+ * caller's to free. cpuid_setup builds it for the host's KVM and sets it on the vCPU. */
+int cpuid_table_build(const struct kvm_cpuid2 *supported, uint32_t index, uint32_t count,
+                      const struct cpuid_caps *caps, struct kvm_cpuid2 **out, struct vessel_error **err);
 int cpuid_setup(struct vm *vm, int vcpu_fd, uint32_t index, struct vessel_error **err);
 
 /* vcpu.c */

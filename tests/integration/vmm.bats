@@ -17,7 +17,9 @@ vmm() {
 # p power off (ACPI S5), s print on COM1 then power off, e exit code 42 on port 0x501,
 # h cli;hlt, l idle forever with interrupts on, t triple fault, r i8042 reset,
 # a ACPI reset register, m read unmapped MMIO (exit 7 if all ones), c report the
-# logical CPU count from CPUID.1 as the exit code, i report the initrd's first byte.
+# logical CPU count from CPUID.1 as the exit code, i report the initrd's first byte,
+# d report CPUID.1 ECX bit 24 (TSC-deadline) as exit code 20 + bit, b print the CPUID
+# vendor (leaf 0) and brand string (0x80000002..4) on COM1 as "VENDOR:BRAND" then power off.
 write_guest_source() {
     cat > "$1" <<'EOF'
     .code64
@@ -38,6 +40,8 @@ _start:
     cmp $'m', %al; je mmio
     cmp $'c', %al; je cpus
     cmp $'i', %al; je initrd
+    cmp $'d', %al; je deadline
+    cmp $'b', %al; je brand
     jmp exitcode
 hello:
     lea msg(%rip), %rsi
@@ -100,6 +104,42 @@ initrd:
     jz report
     mov (%rdi), %al
     jmp report
+deadline:
+    mov $1, %eax
+    cpuid
+    shr $24, %ecx
+    and $1, %ecx
+    lea 20(%rcx), %eax
+    jmp report
+brand:
+    sub $64, %rsp
+    mov %rsp, %rdi
+    xor %eax, %eax
+    cpuid
+    mov %ebx, (%rdi)
+    mov %edx, 4(%rdi)
+    mov %ecx, 8(%rdi)
+    movb $':', 12(%rdi)
+    add $13, %rdi
+    mov $0x80000002, %r8d
+4:  mov %r8d, %eax
+    cpuid
+    mov %eax, (%rdi)
+    mov %ebx, 4(%rdi)
+    mov %ecx, 8(%rdi)
+    mov %edx, 12(%rdi)
+    add $16, %rdi
+    inc %r8d
+    cmp $0x80000005, %r8d
+    jne 4b
+    movw $'\n', (%rdi)          /* newline, NUL */
+    mov %rsp, %rsi
+    mov $0x3f8, %dx
+5:  lodsb
+    test %al, %al
+    jz poweroff
+    out %al, %dx
+    jmp 5b
     .section .rodata
 msg: .asciz "hello from the guest\n"
     .balign 8
@@ -418,6 +458,27 @@ need_guest() {
     assert_failure 1
     run vmm --kernel "$GUEST" --cmdline c --console none --vcpus 4
     assert_failure 4
+}
+
+@test "vmm: CPUID offers the TSC-deadline timer (KVM emulates it in its LAPIC)" {
+    need_guest
+    run vmm --kernel "$GUEST" --cmdline d --console none
+    assert_failure 21
+}
+
+@test "vmm: CPUID shows the host's vendor and brand string" {
+    need_guest
+    local vendor model
+    vendor=$(awk -F': ' '/^vendor_id/ {print $2; exit}' /proc/cpuinfo)
+    model=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
+    [ -n "$vendor" ] && [ -n "$model" ] || skip "host /proc/cpuinfo has no vendor_id/model name"
+    run vmm --kernel "$GUEST" --cmdline b --console none --serial stdout
+    assert_success
+    assert_equal "${output%%:*}" "$vendor"
+    # The guest prints the raw 48-byte string; Linux shows it without leading/trailing blanks.
+    local brand
+    brand=$(printf '%s' "${output#*:}" | sed -E 's/^[[:space:]]+//; s/[[:space:]]+$//')
+    assert_equal "$brand" "$model"
 }
 
 @test "vmm: serial output only when asked" {

@@ -1,6 +1,6 @@
 /* Unit tests for the builtin VMM's pure parts: guest-memory bounds checks, the ACPI
  * tables and AML, kernel/initrd loading (ELF and bzImage, including hostile files),
- * the zero page, and the exit-status mapping. Guest RAM is a plain buffer here; the
+ * the zero page, the exit-status mapping, and the guest CPUID table. Guest RAM is a plain buffer here; the
  * KVM side is exercised by tests/integration/vmm.bats. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <cpuid.h>
 #include <elf.h>
 #include <errno.h>
 #include <stdio.h>
@@ -377,6 +378,85 @@ static void test_exit_status(void **state)
     assert_string_equal(vm_exit_reason_name(VM_EXIT_INTERNAL_ERROR), "internal-error");
 }
 
+static struct kvm_cpuid_entry2 *cpuid_find(struct kvm_cpuid2 *c, uint32_t function)
+{
+    for (uint32_t i = 0; i < c->nent; i++)
+        if (c->entries[i].function == function && c->entries[i].index == 0)
+            return &c->entries[i];
+    return NULL;
+}
+
+/* A KVM-like supported set: a foreign vendor, no TSC-deadline, an empty brand leaf
+ * 0x80000002 and no 0x80000003..5 at all. */
+static struct kvm_cpuid2 *fake_supported(uint32_t leaf1_ecx, uint32_t brand_eax)
+{
+    struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + 4 * sizeof(struct kvm_cpuid_entry2));
+    assert_non_null(c);
+    c->nent = 4;
+    c->entries[0] = (struct kvm_cpuid_entry2){.function = 0, .eax = 0xd, .ebx = 0x656b6146, .ecx = 0x59586f64,
+                                              .edx = 0x646e6556};  /* "FakeVenddoXY" */
+    c->entries[1] = (struct kvm_cpuid_entry2){.function = 1, .ecx = leaf1_ecx};
+    c->entries[2] = (struct kvm_cpuid_entry2){.function = 0x80000000, .eax = 0x80000008};
+    c->entries[3] = (struct kvm_cpuid_entry2){.function = 0x80000002, .eax = brand_eax};
+    return c;
+}
+
+static void test_cpuid_table(void **state)
+{
+    (void)state;
+    unsigned a, b, cx, d;
+    struct vessel_error *err = NULL;
+    struct kvm_cpuid2 *sup = fake_supported(0, 0), *c = NULL;
+    struct cpuid_caps caps = {.tsc_deadline = true};
+    assert_int_equal(cpuid_table_build(sup, 2, 4, &caps, &c, &err), 0);
+    struct kvm_cpuid_entry2 *e = cpuid_find(c, 1);
+    assert_non_null(e);
+    assert_true(e->ecx & (1u << 24));                 /* TSC-deadline */
+    assert_true(e->ecx & (1u << 31));                 /* hypervisor */
+    assert_int_equal(e->ebx >> 24, 2);                /* APIC ID */
+    assert_int_equal((e->ebx >> 16) & 0xff, 4);       /* logical CPUs */
+    /* The vendor is the host's, whatever KVM said. */
+    assert_true(__get_cpuid(0, &a, &b, &cx, &d));
+    e = cpuid_find(c, 0);
+    assert_int_equal(e->ebx, b);
+    assert_int_equal(e->ecx, cx);
+    assert_int_equal(e->edx, d);
+    assert_int_equal(e->eax, 0xd);                    /* KVM's max basic leaf stays */
+    /* Brand string and L1 leaf: the host's, the missing ones added. */
+    uint32_t host_max = __get_cpuid_max(0x80000000u, NULL);
+    for (uint32_t leaf = 0x80000002; leaf <= 0x80000005; leaf++) {
+        e = cpuid_find(c, leaf);
+        if (leaf > host_max) {
+            assert_true(e == NULL || (e->eax | e->ebx | e->ecx | e->edx) == 0);
+            continue;
+        }
+        assert_non_null(e);
+        __cpuid(leaf, a, b, cx, d);
+        assert_int_equal(e->eax, a);
+        assert_int_equal(e->ebx, b);
+        assert_int_equal(e->ecx, cx);
+        assert_int_equal(e->edx, d);
+    }
+    free(c);
+    free(sup);
+
+    /* Without the capability the bit is off even if listed; a brand KVM gives is kept. */
+    sup = fake_supported(1u << 24, 0x41414141);
+    caps.tsc_deadline = false;
+    assert_int_equal(cpuid_table_build(sup, 0, 1, &caps, &c, &err), 0);
+    assert_false(cpuid_find(c, 1)->ecx & (1u << 24));
+    assert_int_equal(cpuid_find(c, 0x80000002)->eax, 0x41414141);
+    free(c);
+
+    /* A guest whose max extended leaf is below the brand leaves gets none added. */
+    sup->entries[2].eax = 0x80000001;
+    assert_int_equal(cpuid_table_build(sup, 0, 1, &caps, &c, &err), 0);
+    assert_int_equal(c->nent, 4);
+    assert_null(cpuid_find(c, 0x80000003));
+    free(c);
+    free(sup);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -388,6 +468,7 @@ int main(void)
         cmocka_unit_test(test_bzimage_load),
         cmocka_unit_test(test_initrd_and_zero_page),
         cmocka_unit_test(test_exit_status),
+        cmocka_unit_test(test_cpuid_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
