@@ -18,7 +18,8 @@ vmm() {
 # h cli;hlt, l idle forever with interrupts on, t triple fault, r i8042 reset,
 # a ACPI reset register, m read unmapped MMIO (exit 7 if all ones), c report the
 # logical CPU count from CPUID.1 as the exit code, i report the initrd's first byte,
-# d report CPUID.1 ECX bit 24 (TSC-deadline) as exit code 20 + bit, b print the CPUID
+# d report CPUID.1 ECX bit 24 (TSC-deadline) as exit code 20 + bit, v report CPUID
+# 0x80000007 EDX bit 8 (invariant TSC) as exit code 30 + bit, b print the CPUID
 # vendor (leaf 0) and brand string (0x80000002..4) on COM1 as "VENDOR:BRAND" then power off.
 write_guest_source() {
     cat > "$1" <<'EOF'
@@ -42,6 +43,7 @@ _start:
     cmp $'i', %al; je initrd
     cmp $'d', %al; je deadline
     cmp $'b', %al; je brand
+    cmp $'v', %al; je invtsc
     jmp exitcode
 hello:
     lea msg(%rip), %rsi
@@ -110,6 +112,13 @@ deadline:
     shr $24, %ecx
     and $1, %ecx
     lea 20(%rcx), %eax
+    jmp report
+invtsc:
+    mov $0x80000007, %eax
+    cpuid
+    shr $8, %edx
+    and $1, %edx
+    lea 30(%rdx), %eax
     jmp report
 brand:
     sub $64, %rsp
@@ -464,6 +473,14 @@ need_guest() {
     need_guest
     run vmm --kernel "$GUEST" --cmdline d --console none
     assert_failure 21
+}
+
+@test "vmm: CPUID passes the host's invariant TSC through" {
+    need_guest
+    local want=30
+    grep -qw nonstop_tsc /proc/cpuinfo && want=31
+    run vmm --kernel "$GUEST" --cmdline v --console none
+    assert_failure "$want"
 }
 
 @test "vmm: CPUID shows the host's vendor and brand string" {
