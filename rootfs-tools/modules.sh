@@ -1,6 +1,7 @@
 #!/bin/bash
 # Copies kernel modules and everything they depend on (from each module's .modinfo "depends=")
-# out of an extracted kernel package, as plain .ko files, and prints them dependencies first.
+# out of an extracted kernel package, as plain .ko files without signature or debug sections,
+# and prints them dependencies first.
 # Usage: modules.sh PKG_ROOT RELEASE DEST_ROOT MODULE...
 #   writes DEST_ROOT/lib/modules/RELEASE/kernel/.../NAME.ko and prints one absolute guest path
 #   (/lib/modules/RELEASE/...) per line in load order.
@@ -34,6 +35,25 @@ plain_ko() {
     esac
 }
 
+# Drops the module's appended signature ("~Module signature appended~\n" after a struct
+# module_signature: u8 algo, hash, id_type, signer_len, key_id_len, pad[3], be32 sig_len) and
+# its debug sections. The kernel does not require signatures (MODULE_SIG_FORCE unset; the
+# first unsigned module taints it, which is harmless here), and under TCG checking an RSA
+# signature over a hash of the whole file costs more than the load itself.
+strip_ko() {
+    local ko=$1 size meta signer keyid siglen
+    size=$(stat -c %s "$ko")
+    if [ "$size" -gt 40 ] && [ "$(tail -c 28 "$ko")" = "~Module signature appended~" ]; then
+        # tail strips the trailing newline in $(...), so compare without it.
+        meta=$(tail -c 40 "$ko" | head -c 12 | od -An -tu1 -v)
+        read -r _ _ _ signer keyid _ _ _ s0 s1 s2 s3 <<< "$meta"
+        siglen=$(( (s0 << 24) | (s1 << 16) | (s2 << 8) | s3 ))
+        [ $((siglen + signer + keyid + 40)) -lt "$size" ] || die "bad module signature trailer in \"$ko\""
+        truncate -s $((size - siglen - signer - keyid - 40)) "$ko"
+    fi
+    strip --strip-debug "$ko"
+}
+
 # The "depends=" entry of the module's .modinfo section (comma separated canonical names).
 depends_of() {
     readelf -p .modinfo "$1" 2>/dev/null | sed -n 's/^ *\[ *[0-9a-f]*\] *depends=//p' | tr ',' ' '
@@ -53,6 +73,7 @@ visit() {
     state[$name]=visiting
     ko=$tmp/$name.ko
     plain_ko "$rel_path" "$ko"
+    strip_ko "$ko"
     for dep in $(depends_of "$ko"); do
         visit "$dep"
     done

@@ -19,7 +19,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ -x "$vessel" ] || die "vessel binary \"$vessel\" not found (run \"make\" first)"
-for tool in apt-get apt-cache dpkg-deb cpio gzip readelf ldd xz flock; do
+for tool in apt-get apt-cache dpkg-deb cpio gzip readelf ldd xz flock strip truncate od; do
     command -v "$tool" >/dev/null || die "\"$tool\" is not installed (make deps)"
 done
 
@@ -67,6 +67,8 @@ mkdir -p "$tree"/{proc,sys,dev,run,tmp,bundle}
 # shellcheck source=rootfs-tools/initramfs.sh
 . "$here/initramfs.sh"
 initramfs_copy_binary "$vessel" "$tree" /init
+# Debug sections are of no use in the guest and only cost unpacking time.
+strip --strip-debug "$tree/init"
 "$here/modules.sh" "$pkgroot" "$rel" "$tree" "${GUEST_MODULES[@]}" > "$tmp/load-order"
 mv "$tmp/load-order" "$tree/lib/modules/$rel/load-order"
 initramfs_pack "$tree" "$tmp/initramfs.cpio.gz" gzip
