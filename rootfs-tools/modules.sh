@@ -1,6 +1,6 @@
 #!/bin/bash
 # Copies kernel modules and everything they depend on (from each module's .modinfo "depends=")
-# out of an extracted kernel package, as plain .ko files without signature or debug sections,
+# out of an extracted kernel package, as plain .ko files without signature, debug or BTF sections,
 # and prints them dependencies first.
 # Usage: modules.sh PKG_ROOT RELEASE DEST_ROOT MODULE...
 #   writes DEST_ROOT/lib/modules/RELEASE/kernel/.../NAME.ko and prints one absolute guest path
@@ -39,7 +39,8 @@ plain_ko() {
 # module_signature: u8 algo, hash, id_type, signer_len, key_id_len, pad[3], be32 sig_len) and
 # its debug sections. The kernel does not require signatures (MODULE_SIG_FORCE unset; the
 # first unsigned module taints it, which is harmless here), and under TCG checking an RSA
-# signature over a hash of the whole file costs more than the load itself.
+# signature over a hash of the whole file costs more than the load itself. The .BTF section
+# (type info for BPF, parsed and checked against the kernel's at every load) goes too.
 strip_ko() {
     local ko=$1 size meta signer keyid siglen
     size=$(stat -c %s "$ko")
@@ -51,7 +52,7 @@ strip_ko() {
         [ $((siglen + signer + keyid + 40)) -lt "$size" ] || die "bad module signature trailer in \"$ko\""
         truncate -s $((size - siglen - signer - keyid - 40)) "$ko"
     fi
-    strip --strip-debug "$ko"
+    strip --strip-debug --remove-section=.BTF "$ko"
 }
 
 # The "depends=" entry of the module's .modinfo section (comma separated canonical names).
