@@ -160,6 +160,9 @@ static int init_setup(struct init_ctx *c, char ***envp, struct vessel_error **er
     const struct oci_spec *spec = c->spec;
     /* Nothing of ours may reach the workload: only 0-2, LISTEN_FDS, --preserve-fds. */
     int keep = c->req.listen_fds + c->req.preserve_fds;
+    int ours[] = {c->sock, c->fifo_fd, c->console_fd};
+    if (fds_close_from_except(3 + keep, ours, sizeof(ours) / sizeof(ours[0])) < 0)
+        return vessel_error_set(err, errno, "close inherited file descriptors");
     (void)fds_close_on_exec_from(keep);
     (void)fcntl(c->sock, F_SETFD, FD_CLOEXEC);
 

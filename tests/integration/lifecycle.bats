@@ -226,6 +226,17 @@ PY
     assert_output via-fd4
 }
 
+@test "the waiting init holds none of the caller's extra fds, only 0-2 and the exec fifo" {
+    spec_set "$BUNDLE" '["process"]["args"]=["sleep","1000"]'
+    id=$(cid)
+    # A caller's pipe kept open by the init would also block a reader until start.
+    "$VESSEL_BIN" --root "$ROOT" create -b "$BUNDLE" "$id" </dev/null >/dev/null 2>&1 3>&- 5>/dev/null 7>"$TEST_TMP/seven"
+    pid=$(state_field "$id" pid)
+    run sh -c 'for f in /proc/$1/fd/*; do echo "${f##*/} $(readlink "$f")"; done' sh "$pid"
+    assert_success
+    assert_output "$(printf '0 /dev/null\n1 /dev/null\n2 /dev/null\n3 %s' "$ROOT/$id/exec.fifo")"
+}
+
 @test "LISTEN_FDS are passed through with LISTEN_PID=1" {
     spec_set "$BUNDLE" '["process"]["args"]=["sh","-c","echo $LISTEN_FDS $LISTEN_PID; echo sock >&3"]'
     run sh -c 'exec 3>"$4"; LISTEN_FDS=1 exec "$0" --root "$1" run -b "$2" "$3"' \
