@@ -210,6 +210,17 @@ PY
     assert_failure
 }
 
+@test "the waiting init's /proc/1/exe cannot be opened for writing from inside the container" {
+    command -v nsenter >/dev/null || skip "nsenter not installed"
+    spec_set "$BUNDLE" '["process"]["args"]=["sleep","1000"]'
+    id=$(cid)
+    vessel_detached create -b "$BUNDLE" "$id"
+    pid=$(state_field "$id" pid)
+    run nsenter -t "$pid" -m -p -- sh -c 'readlink /proc/1/exe; echo x >> /proc/1/exe && echo WROTE'
+    assert_output --partial "memfd:vessel"
+    refute_output --partial WROTE
+}
+
 @test "only fds 0-2 reach the workload; --preserve-fds passes more" {
     spec_set "$BUNDLE" '["process"]["args"]=["ls","/proc/self/fd"]'
     # The caller's extra fds 3-5 must not leak in without --preserve-fds.
