@@ -51,7 +51,9 @@ ssize_t read_all_fd(int fd, void *buf, size_t len)
 int read_file_at(int dirfd, const char *path, size_t max_size, char **out, size_t *len,
                  struct vessel_error **err)
 {
-    _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO or terminal put in place of a file (a hostile image's
+     * /etc/passwd) reads as empty or fails instead of blocking us forever. */
+    _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     if (fd < 0)
         return vessel_error_set(err, errno, "open \"%s\"", path);
     size_t cap = 4096, used = 0;

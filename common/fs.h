@@ -7,7 +7,8 @@
 
 #include "common/error.h"
 
-/* Read a whole file (at most max_size bytes, else EFBIG) into a NUL-terminated buffer. */
+/* Read a whole file (at most max_size bytes, else EFBIG) into a NUL-terminated buffer.
+ * Never blocks on a FIFO or device: it is opened O_NONBLOCK. */
 int read_file_at(int dirfd, const char *path, size_t max_size, char **out, size_t *len,
                  struct vessel_error **err);
 /* Write buf to an existing or new file (O_TRUNC). */

@@ -57,6 +57,17 @@ run_sh() {
     assert_line "HOME=/"
 }
 
+@test "process: an /etc/passwd that is a FIFO does not hang create; HOME is /" {
+    rm -f "$BUNDLE/rootfs/etc/passwd"
+    mkfifo "$BUNDLE/rootfs/etc/passwd"
+    spec_set "$BUNDLE" '["process"]["args"]=["sh","-c","echo HOME=$HOME"]' '["process"]["env"]=["PATH=/bin"]' \
+        '["process"]["user"]={"uid":1,"gid":1}'
+    # timeout only guards against the hang this test is about.
+    run timeout 60 "$VESSEL_BIN" --root "$ROOT" run -b "$BUNDLE" "$(cid)"
+    assert_success
+    assert_output "HOME=/"
+}
+
 @test "process: an explicit HOME is kept" {
     run_sh 'echo $HOME' '["process"]["env"]=["PATH=/bin","HOME=/somewhere"]'
     assert_success
