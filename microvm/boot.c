@@ -135,7 +135,8 @@ static int bzimage_load(struct vm *vm, int fd, uint64_t file_size, const uint8_t
         return vessel_error_set(err, ENOEXEC, "kernel \"%s\": bzImage has no 64-bit entry point", path);
     uint64_t setup_sects = hdr[BP_SETUP_SECTS] ? hdr[BP_SETUP_SECTS] : 4;
     uint64_t setup_size = (setup_sects + 1) * 512;
-    if (setup_size >= file_size)
+    /* startup_64 sits 0x200 bytes into the protected-mode part: it must be in the file. */
+    if (setup_size >= file_size || file_size - setup_size <= 0x200)
         return vessel_error_set(err, ENOEXEC, "kernel \"%s\": bzImage has no protected-mode code", path);
     uint64_t pm_size = file_size - setup_size;
     uint64_t init_size = le32(hdr + BP_INIT_SIZE);

@@ -308,6 +308,9 @@ static void test_bzimage_load(void **state)
     write_bzimage(0x020f, 255, 0);                            /* no protected-mode part */
     assert_int_equal(boot_kernel_load(vm, tmp_path, &err), -ENOEXEC);
     unlink(tmp_path);
+    write_bzimage(0x020f, 255, 0x200);                        /* ends before startup_64 (fuzz) */
+    assert_int_equal(boot_kernel_load(vm, tmp_path, &err), -ENOEXEC);
+    unlink(tmp_path);
     vessel_error_free(err);
     fake_vm_free(vm);
 }
