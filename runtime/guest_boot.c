@@ -22,6 +22,7 @@
 #include "common/fs.h"
 
 bool guest_debug;
+bool guest_autostart;
 
 void guest_log(const char *fmt, ...)
 {
@@ -94,6 +95,8 @@ void guest_cmdline(char *id, size_t size, bool *poweroff)
             snprintf(id, size, "%s", w + 10);
         else if (strcmp(w, "vessel.debug=1") == 0)
             guest_debug = true;
+        else if (strcmp(w, "vessel.autostart=1") == 0)
+            guest_autostart = true;
         else if (strcmp(w, "vessel.poweroff=1") == 0)
             *poweroff = true;
     }

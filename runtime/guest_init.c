@@ -123,6 +123,8 @@ static bool pump(int from, int to)
     return true;
 }
 
+static void on_message(struct guest *g, const struct proto_msg *m);
+
 static void on_create_done(struct guest *g, int status)
 {
     g->create_pid = 0;
@@ -170,6 +172,11 @@ static void on_create_done(struct guest *g, int status)
     g->created = true;
     guest_log("vessel guest init: container created\n");
     send_or_die(g, PROTO_CREATED, NULL, 0);
+    if (guest_autostart) {
+        static const struct proto_msg start = {.type = PROTO_START};
+        g->stdin_eof = true;  /* stdin_total 0: no input will come */
+        on_message(g, &start);
+    }
 }
 
 static void reap(struct guest *g)
