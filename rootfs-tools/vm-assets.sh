@@ -67,8 +67,6 @@ mkdir -p "$tree"/{proc,sys,dev,run,tmp,bundle}
 # shellcheck source=rootfs-tools/initramfs.sh
 . "$here/initramfs.sh"
 initramfs_copy_binary "$vessel" "$tree" /init
-# Debug sections are of no use in the guest and only cost unpacking time.
-strip --strip-debug "$tree/init"
 "$here/modules.sh" "$pkgroot" "$rel" "$tree" "${GUEST_MODULES[@]}" > "$tmp/load-order"
 mv "$tmp/load-order" "$tree/lib/modules/$rel/load-order"
 initramfs_pack "$tree" "$tmp/initramfs.cpio.gz" gzip
