@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/fs.h"
+
 static int log_fd = -1;
 static int log_json;
 static int log_debug_on;
@@ -60,19 +62,6 @@ static void json_escape_into(FILE *out, const char *s)
     }
 }
 
-static void write_all(int fd, const char *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, buf, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return;
-        buf += n;
-        len -= (size_t)n;
-    }
-}
-
 static void log_to_file(enum log_level level, const char *msg)
 {
     char *line = NULL;
@@ -94,7 +83,7 @@ static void log_to_file(enum log_level level, const char *msg)
         fprintf(out, "%s.%09ldZ %s: %s\n", when, ts.tv_nsec, level_names[level], msg);
     }
     (void)fclose(out);
-    write_all(log_fd, line, len);
+    (void)write_all_fd(log_fd, line, len);
     free(line);
 }
 
@@ -108,8 +97,10 @@ void log_msg(enum log_level level, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vasprintf(&msg, fmt, ap);
     va_end(ap);
-    if (n < 0)
+    if (n < 0) {
+        errno = saved;
         return;
+    }
     if (log_fd >= 0)
         log_to_file(level, msg);
     /* runc/crun print errors on stderr even with --log; conmon reads --log.
@@ -117,7 +108,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
     if (level <= LOG_LEVEL_WARNING || (log_fd < 0 && log_debug_on)) {
         char *line = NULL;
         if (asprintf(&line, "vessel: %s%s\n", level == LOG_LEVEL_WARNING ? "warning: " : "", msg) >= 0) {
-            write_all(STDERR_FILENO, line, strlen(line));
+            (void)write_all_fd(STDERR_FILENO, line, strlen(line));
             free(line);
         }
     }
