@@ -10,13 +10,6 @@
 
 #include "common/cleanup.h"
 
-#define TRY_JSON(expr)            \
-    do {                          \
-        int try_r_ = (expr);      \
-        if (try_r_ < 0)           \
-            return try_r_;        \
-    } while (0)
-
 void json_cursor_init(struct json_cursor *c, struct vessel_error **err)
 {
     c->path[0] = '\0';
@@ -275,7 +268,7 @@ static int value_integer(struct json_cursor *c, yajl_val v, const char **raw)
 int json_value_u64(struct json_cursor *c, yajl_val v, uint64_t max, uint64_t *out)
 {
     const char *raw = NULL;
-    TRY_JSON(value_integer(c, v, &raw));
+    TRY(value_integer(c, v, &raw));
     if (raw[0] == '-')
         return json_cursor_error(c, "must not be negative (got %s)", raw);
     errno = 0;
@@ -289,7 +282,7 @@ int json_value_u64(struct json_cursor *c, yajl_val v, uint64_t max, uint64_t *ou
 static int value_i64(struct json_cursor *c, yajl_val v, int64_t min, int64_t max, int64_t *out)
 {
     const char *raw = NULL;
-    TRY_JSON(value_integer(c, v, &raw));
+    TRY(value_integer(c, v, &raw));
     errno = 0;
     long long val = strtoll(raw, NULL, 10);
     if (errno == ERANGE || val < min || val > max)

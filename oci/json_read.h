@@ -14,6 +14,14 @@
 #define JSON_PATH_MAX 512
 #define JSON_MAX_DEPTH 64  /* nesting depth accepted before yajl sees the text */
 
+/* Return from the enclosing function when expr fails (is negative). */
+#define TRY(expr)                 \
+    do {                          \
+        int try_r_ = (expr);      \
+        if (try_r_ < 0)           \
+            return try_r_;        \
+    } while (0)
+
 /* Where we are in the document while reading it. */
 struct json_cursor {
     char path[JSON_PATH_MAX];

@@ -102,6 +102,19 @@ static int read_name(struct json_cursor *c, yajl_val v, const char *key, char **
     return 0;
 }
 
+/* process and root are optional objects whose presence the spec records. */
+static int parse_process_section(struct json_cursor *c, yajl_val v, struct oci_spec *spec)
+{
+    spec->has_process = true;
+    return spec_parse_process(c, v, &spec->process);
+}
+
+static int parse_root_section(struct json_cursor *c, yajl_val v, struct oci_spec *spec)
+{
+    spec->has_root = true;
+    return parse_root(c, v, &spec->root);
+}
+
 static int spec_parse_tree(struct json_cursor *c, yajl_val top, struct oci_spec *spec)
 {
     if (!YAJL_IS_OBJECT(top))
@@ -109,25 +122,8 @@ static int spec_parse_tree(struct json_cursor *c, yajl_val top, struct oci_spec 
     TRY(json_read_string(c, top, "ociVersion", true, &spec->oci_version));
     TRY(check_oci_version(c, spec->oci_version));
 
-    yajl_val v = NULL;
-    int r = json_read_object(c, top, "process", false, &v);
-    TRY(r);
-    if (r > 0) {
-        spec->has_process = true;
-        size_t saved = json_cursor_enter_key(c, "process");
-        r = spec_parse_process(c, v, &spec->process);
-        json_cursor_leave(c, saved);
-        TRY(r);
-    }
-    r = json_read_object(c, top, "root", false, &v);
-    TRY(r);
-    if (r > 0) {
-        spec->has_root = true;
-        size_t saved = json_cursor_enter_key(c, "root");
-        r = parse_root(c, v, &spec->root);
-        json_cursor_leave(c, saved);
-        TRY(r);
-    }
+    TRY_SECTION(c, top, "process", false, parse_process_section, spec);
+    TRY_SECTION(c, top, "root", false, parse_root_section, spec);
     TRY(read_name(c, top, "hostname", &spec->hostname));
     TRY(read_name(c, top, "domainname", &spec->domainname));
     TRY(spec_parse_mounts(c, top, spec));

@@ -6,13 +6,6 @@
 #include "oci/json_read.h"
 #include "oci/spec.h"
 
-#define TRY(expr)                 \
-    do {                          \
-        int try_r_ = (expr);      \
-        if (try_r_ < 0)           \
-            return try_r_;        \
-    } while (0)
-
 /* Run a section parser on member KEY of obj with the cursor moved into it. */
 #define TRY_SECTION(c, obj, key, required, fn, out)                           \
     do {                                                                      \
