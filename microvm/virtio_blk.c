@@ -128,15 +128,7 @@ static int blk_io(int fd, struct iovec *iov, unsigned n, uint64_t off, bool writ
             return 0;
         }
         off += (uint64_t)r;
-        size_t done = (size_t)r;
-        while (n > 0 && done >= iov->iov_len) {
-            done -= iov->iov_len;
-            iov++, n--;
-        }
-        if (n > 0) {
-            iov->iov_base = (char *)iov->iov_base + done;
-            iov->iov_len -= done;
-        }
+        virtq_iov_advance(&iov, &n, (size_t)r);
     }
     return 0;
 }

@@ -262,15 +262,7 @@ static void port_write_host(struct console_port *p, struct iovec *iov, unsigned 
             p->out_fd = -1; /* the host end is gone: from now on output is dropped */
             return;
         }
-        size_t done = (size_t)w;
-        while (n > 0 && done >= iov->iov_len) {
-            done -= iov->iov_len;
-            iov++, n--;
-        }
-        if (n > 0) {
-            iov->iov_base = (char *)iov->iov_base + done;
-            iov->iov_len -= done;
-        }
+        virtq_iov_advance(&iov, &n, (size_t)w);
     }
 }
 

@@ -218,40 +218,47 @@ bool virtq_should_interrupt(struct virtq *vq)
     return (uint16_t)(now - used_event - 1) < (uint16_t)(now - old);
 }
 
-size_t virtq_chain_read(const struct virtq_chain *chain, size_t offset, void *dst, size_t len)
+/* Copy between `buf` and iov[0..n) starting `offset` bytes in; to_iov picks the direction. */
+static size_t iov_copy(const struct iovec *iov, unsigned n, size_t offset, void *buf, size_t len, bool to_iov)
 {
     size_t done = 0;
-    for (unsigned k = 0; k < chain->n_out && done < len; k++) {
-        const struct iovec *iov = &chain->iov[k];
-        if (offset >= iov->iov_len) {
-            offset -= iov->iov_len;
+    for (unsigned k = 0; k < n && done < len; k++) {
+        if (offset >= iov[k].iov_len) {
+            offset -= iov[k].iov_len;
             continue;
         }
-        size_t n = iov->iov_len - offset;
-        if (n > len - done)
-            n = len - done;
-        memcpy((char *)dst + done, (const char *)iov->iov_base + offset, n);
-        done += n;
+        size_t c = iov[k].iov_len - offset;
+        if (c > len - done)
+            c = len - done;
+        char *g = (char *)iov[k].iov_base + offset;
+        if (to_iov)
+            memcpy(g, (char *)buf + done, c);
+        else
+            memcpy((char *)buf + done, g, c);
+        done += c;
         offset = 0;
     }
     return done;
 }
 
+size_t virtq_chain_read(const struct virtq_chain *chain, size_t offset, void *dst, size_t len)
+{
+    return iov_copy(chain->iov, chain->n_out, offset, dst, len, false);
+}
+
 size_t virtq_chain_write(const struct virtq_chain *chain, size_t offset, const void *src, size_t len)
 {
-    size_t done = 0;
-    for (unsigned k = chain->n_out; k < chain->n_out + chain->n_in && done < len; k++) {
-        const struct iovec *iov = &chain->iov[k];
-        if (offset >= iov->iov_len) {
-            offset -= iov->iov_len;
-            continue;
-        }
-        size_t n = iov->iov_len - offset;
-        if (n > len - done)
-            n = len - done;
-        memcpy((char *)iov->iov_base + offset, (const char *)src + done, n);
-        done += n;
-        offset = 0;
+    return iov_copy(&chain->iov[chain->n_out], chain->n_in, offset, (void *)src, len, true);
+}
+
+void virtq_iov_advance(struct iovec **iov, unsigned *n, size_t done)
+{
+    while (*n > 0 && done >= (*iov)->iov_len) {
+        done -= (*iov)->iov_len;
+        (*iov)++, (*n)--;
     }
-    return done;
+    if (*n > 0) {
+        (*iov)->iov_base = (char *)(*iov)->iov_base + done;
+        (*iov)->iov_len -= done;
+    }
 }

@@ -102,4 +102,8 @@ bool virtq_should_interrupt(struct virtq *vq);
 size_t virtq_chain_read(const struct virtq_chain *chain, size_t offset, void *dst, size_t len);
 size_t virtq_chain_write(const struct virtq_chain *chain, size_t offset, const void *src, size_t len);
 
+/* Drop the first `done` bytes of iov[0..*n) after a short readv/writev: whole entries
+ * are skipped, a partly done one is trimmed in place. */
+void virtq_iov_advance(struct iovec **iov, unsigned *n, size_t done);
+
 #endif
