@@ -12,29 +12,14 @@
 #include <unistd.h>
 
 #include "microvm/virtio.h"
-#include "microvm/vm.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define RAM_SIZE 0x4000u
+#define VIRTIO_FAKE_VM_MEMORY_ONLY
+#include "tests/unit/virtio_fake_vm.h"
 
-struct vm {
-    uint8_t *ram;
-};
 static struct vm fake = {NULL};
-
-void *vm_guest_ptr(struct vm *vm, uint64_t gpa, uint64_t len)
-{
-    if (len == 0 || gpa >= RAM_SIZE || len > RAM_SIZE - gpa)
-        return NULL;
-    return vm->ram + gpa;
-}
-
-uint64_t vm_ram_size(const struct vm *vm)
-{
-    (void)vm;
-    return RAM_SIZE;
-}
 
 /* ---- the rest of the device-facing VM interface, for one virtio-mmio device ---- */
 

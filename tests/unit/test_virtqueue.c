@@ -1,39 +1,8 @@
 /* Unit tests of microvm/virtqueue.c: descriptor chains built by a hostile "guest" in a
  * fake guest memory buffer (loops, overlong chains, out-of-bounds, zero lengths,
  * indirect tables, index wraparound), used ring updates and interrupt suppression. */
-#include <errno.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <string.h>
-
-#include <cmocka.h>
-
 #include "microvm/virtqueue.h"
-#include "microvm/vm.h"
-
-/* Guest memory model: RAM is [0, RAM_SIZE). vm_guest_ptr is the only way in, exactly as
- * microvm/memory.c implements it for a real VM. */
-#define RAM_SIZE (1u << 20)
-struct vm {
-    uint8_t *ram;
-};
-static _Alignas(4096) uint8_t ram[RAM_SIZE];
-static struct vm fake_vm = {.ram = ram};
-
-void *vm_guest_ptr(struct vm *vm, uint64_t gpa, uint64_t len)
-{
-    if (len == 0 || gpa >= RAM_SIZE || len > RAM_SIZE - gpa)
-        return NULL;
-    return vm->ram + gpa;
-}
-
-uint64_t vm_ram_size(const struct vm *vm)
-{
-    (void)vm;
-    return RAM_SIZE;
-}
+#include "tests/unit/virtio_fake_vm.h"
 
 #define QSIZE 8
 #define DESC_GPA 0x1000

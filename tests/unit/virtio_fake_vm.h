@@ -1,9 +1,41 @@
-/* Shared by the virtio unit tests: a fake VM (guest RAM is a buffer, the event loop is
- * poll(2) over the registered fds, KVM's ioeventfd is modelled by routing QueueNotify writes
- * to the eventfd) and a test "driver" that speaks to devices through their registers.
- * Include it from exactly one test file per binary: it defines the vm_* functions. */
+/* Shared by the virtio unit tests and fuzz_virtqueue: a fake VM (guest RAM is a buffer, the
+ * event loop is poll(2) over the registered fds, KVM's ioeventfd is modelled by routing
+ * QueueNotify writes to the eventfd) and a test "driver" that speaks to devices through their
+ * registers. Include it from exactly one file per binary: it defines the vm_* functions.
+ * Define VIRTIO_FAKE_VM_MEMORY_ONLY (and RAM_SIZE, with struct vm's `ram` pointing at that
+ * many bytes) for just the guest memory model, without cmocka. */
 #ifndef TESTS_UNIT_VIRTIO_FAKE_VM_H
 #define TESTS_UNIT_VIRTIO_FAKE_VM_H
+
+#include <stdint.h>
+
+#include "microvm/vm.h"
+
+/* ---- guest memory: RAM is [0, RAM_SIZE), and vm_guest_ptr is the only way in, exactly as
+ * microvm/memory.c implements it for a real VM ---- */
+
+#ifndef RAM_SIZE
+#define RAM_SIZE (1u << 20)
+#endif
+
+struct vm {
+    uint8_t *ram;
+};
+
+void *vm_guest_ptr(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+    if (len == 0 || gpa >= RAM_SIZE || len > RAM_SIZE - gpa)
+        return NULL;
+    return vm->ram + gpa;
+}
+
+uint64_t vm_ram_size(const struct vm *vm)
+{
+    (void)vm;
+    return RAM_SIZE;
+}
+
+#ifndef VIRTIO_FAKE_VM_MEMORY_ONLY
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,7 +43,6 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -22,20 +53,15 @@
 #include <cmocka.h>
 
 #include "microvm/virtio.h"
-#include "microvm/vm.h"
 
 /* Everything below is used by one test file or the other. */
 #define FAKE_SHARED static __attribute__((unused))
 
 /* ---- the fake VM ---- */
 
-#define RAM_SIZE (1u << 20)
 #define MAX_DEVS 4
 #define MAX_EVENTS 64
 
-struct vm {
-    uint8_t *ram;
-};
 FAKE_SHARED _Alignas(4096) uint8_t ram[RAM_SIZE];
 FAKE_SHARED struct vm fake_vm = {.ram = ram};
 
@@ -60,19 +86,6 @@ FAKE_SHARED struct {
     bool live;
 } events[MAX_EVENTS];
 FAKE_SHARED unsigned nevents;
-
-void *vm_guest_ptr(struct vm *vm, uint64_t gpa, uint64_t len)
-{
-    if (len == 0 || gpa >= RAM_SIZE || len > RAM_SIZE - gpa)
-        return NULL;
-    return vm->ram + gpa;
-}
-
-uint64_t vm_ram_size(const struct vm *vm)
-{
-    (void)vm;
-    return RAM_SIZE;
-}
 
 int vm_mmio_register(struct vm *vm, uint64_t base, uint64_t size, const struct vm_mmio_ops *ops, void *opaque,
                      struct vessel_error **err)
@@ -299,5 +312,7 @@ FAKE_SHARED int reset_fake(void **state)
 }
 
 #define DATA 0x80000
+
+#endif /* VIRTIO_FAKE_VM_MEMORY_ONLY */
 
 #endif
