@@ -15,13 +15,6 @@
 
 #define QEMU_MAX_ARGS 128
 
-/* Put before the runtime's kernel command line (so vm.kernel.parameters, which come last,
- * can undo them): skip the crypto self-tests the guest kernel runs at boot (every algorithm
- * registered by then, and the SP800-108 KDF's own test, whose init does nothing else). They
- * cost about 0.7 s under TCG and guard against miscompiled crypto, not against the workload.
- * Hardening (mitigations, init_on_alloc, rodata) is left as the distribution set it. */
-#define QEMU_BOOT_PARAMS "cryptomgr.notests initcall_blacklist=crypto_kdf108_init"
-
 struct argv_builder {
     char **v;
     size_t n;
@@ -98,7 +91,7 @@ int qemu_build_argv(const struct qemu_config *c, char ***argv, struct vessel_err
     add(&b, "-initrd");
     add(&b, "%s", c->initrd);
     add(&b, "-append");
-    add(&b, QEMU_BOOT_PARAMS " %s", c->cmdline);
+    add(&b, "%s", c->cmdline);
     add(&b, "-drive");
     add(&b, "id=root,if=none,file=%s,format=%s,cache=unsafe%s", disk, c->disk_format ? c->disk_format : "raw",
         c->disk_readonly ? ",readonly=on" : "");
