@@ -245,14 +245,15 @@ int vcpu_setup_boot_state(struct vcpu *vcpu, struct vessel_error **err)
 static void vcpu_set_parked(struct vcpu *vcpu, bool parked, uint64_t rip)
 {
     struct vm *vm = vcpu->vm;
+    /* Only a change can complete "every vCPU parked": skip the lock on each watchdog tick. */
+    if (vcpu->parked == parked)
+        return;
     pthread_mutex_lock(&vm->lock);
-    if (vcpu->parked != parked) {
-        vcpu->parked = parked;
-        if (parked)
-            vm->nparked++;
-        else
-            vm->nparked--;
-    }
+    vcpu->parked = parked;
+    if (parked)
+        vm->nparked++;
+    else
+        vm->nparked--;
     bool all = vm->nparked == vm->nvcpus;
     pthread_mutex_unlock(&vm->lock);
     if (all)
@@ -425,8 +426,7 @@ void vcpu_kick(struct vcpu *vcpu)
 {
     if (vcpu->run != NULL)
         __atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
-    if (vcpu->thread_started)
-        (void)pthread_kill(vcpu->thread, VCPU_KICK_SIGNAL);
+    vcpu_poke(vcpu);
 }
 
 void vcpu_destroy(struct vcpu *vcpu)

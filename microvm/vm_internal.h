@@ -52,7 +52,7 @@ struct vcpu {
     size_t run_size;
     pthread_t thread;
     bool thread_started;
-    bool parked;              /* halted with interrupts off (protected by vm->lock) */
+    bool parked;              /* halted with interrupts off (own thread writes it, under vm->lock) */
 };
 
 struct serial;                /* serial.c */
