@@ -173,17 +173,30 @@ static int bzimage_load(struct vm *vm, int fd, uint64_t file_size, const uint8_t
     return 0;
 }
 
+/* Open a regular file to load (`what` names it in errors); the fd goes to *fd. */
+static int boot_file_open(const char *what, const char *path, int *fd, uint64_t *size, struct vessel_error **err)
+{
+    _cleanup_close_ int f = open(path, O_RDONLY | O_CLOEXEC);
+    if (f < 0)
+        return vessel_error_set(err, errno, "opening %s \"%s\"", what, path);
+    struct stat st;
+    if (fstat(f, &st) < 0)
+        return vessel_error_set(err, errno, "stat %s \"%s\"", what, path);
+    if (!S_ISREG(st.st_mode))
+        return vessel_error_set(err, EINVAL, "%s \"%s\" is not a regular file", what, path);
+    *size = (uint64_t)st.st_size;
+    *fd = f;
+    f = -1;
+    return 0;
+}
+
 int boot_kernel_load(struct vm *vm, const char *path, struct vessel_error **err)
 {
-    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return vessel_error_set(err, errno, "opening kernel \"%s\"", path);
-    struct stat st;
-    if (fstat(fd, &st) < 0)
-        return vessel_error_set(err, errno, "stat kernel \"%s\"", path);
-    if (!S_ISREG(st.st_mode))
-        return vessel_error_set(err, EINVAL, "kernel \"%s\" is not a regular file", path);
-    uint64_t size = (uint64_t)st.st_size;
+    _cleanup_close_ int fd = -1;
+    uint64_t size;
+    int r = boot_file_open("kernel", path, &fd, &size, err);
+    if (r < 0)
+        return r;
     if (size > vm->low_size)
         return vessel_error_set(err, EFBIG, "kernel \"%s\" (%llu bytes) is larger than guest RAM", path,
                                 (unsigned long long)size);
@@ -200,15 +213,11 @@ int boot_kernel_load(struct vm *vm, const char *path, struct vessel_error **err)
 
 int boot_initrd_load(struct vm *vm, const char *path, struct vessel_error **err)
 {
-    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return vessel_error_set(err, errno, "opening initrd \"%s\"", path);
-    struct stat st;
-    if (fstat(fd, &st) < 0)
-        return vessel_error_set(err, errno, "stat initrd \"%s\"", path);
-    if (!S_ISREG(st.st_mode))
-        return vessel_error_set(err, EINVAL, "initrd \"%s\" is not a regular file", path);
-    uint64_t size = (uint64_t)st.st_size;
+    _cleanup_close_ int fd = -1;
+    uint64_t size;
+    int r = boot_file_open("initrd", path, &fd, &size, err);
+    if (r < 0)
+        return r;
     uint64_t limit = vm->low_size;
     if (vm->is_bzimage) {
         uint64_t max = (uint64_t)le32(vm->bz_setup_header + (BP_INITRD_ADDR_MAX - BP_HDR)) + 1;
