@@ -61,12 +61,17 @@ int state_dir_claim(const char *root, const char *id, struct vessel_error **err)
             return vessel_error_set(err, 0, "container \"%s\" already exists", id);
         return vessel_error_set(err, errno, "mkdir \"%s/%s\"", root, id);
     }
+    /* Past the mkdir the id is ours: a failure must not leave it claimed. */
     int fd = openat(rootfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return vessel_error_set(err, errno, "open \"%s/%s\"", root, id);
+    if (fd < 0) {
+        int e = errno;
+        (void)unlinkat(rootfd, id, AT_REMOVEDIR);
+        return vessel_error_set(err, e, "open \"%s/%s\"", root, id);
+    }
     int r = dir_lock(fd, LOCK_EX);
     if (r < 0) {
         close(fd);
+        (void)unlinkat(rootfd, id, AT_REMOVEDIR);
         return vessel_error_set(err, -r, "lock \"%s/%s\"", root, id);
     }
     return fd;
@@ -155,14 +160,15 @@ int state_write(int dirfd, const struct container_state *st, struct vessel_error
     if (state_to_json(st, &json, err) < 0)
         return vessel_error_wrap(err, "encode state");
     static const char tmp[] = STATE_FILE ".tmp";
-    _cleanup_close_ int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return vessel_error_set(err, errno, "create \"%s\"", tmp);
-    int r = write_all_fd(fd, json, strlen(json));
-    if (r < 0)
-        return vessel_error_set(err, -r, "write \"%s\"", tmp);
-    if (renameat(dirfd, tmp, dirfd, STATE_FILE) < 0)
-        return vessel_error_set(err, errno, "rename \"%s\" to \"%s\"", tmp, STATE_FILE);
+    if (write_file_at(dirfd, tmp, json, strlen(json), 0600, err) < 0) {
+        (void)unlinkat(dirfd, tmp, 0);
+        return vessel_error_code(*err);
+    }
+    if (renameat(dirfd, tmp, dirfd, STATE_FILE) < 0) {
+        int e = errno;
+        (void)unlinkat(dirfd, tmp, 0);
+        return vessel_error_set(err, e, "rename \"%s\" to \"%s\"", tmp, STATE_FILE);
+    }
     return 0;
 }
 
