@@ -11,14 +11,12 @@
 #include "runtime/container.h"
 #include "runtime/state_store.h"
 
-struct row { struct container_state *st; };
-
 static int row_cmp(const void *a, const void *b)
 {
-    return strcmp(((const struct row *)a)->st->id, ((const struct row *)b)->st->id);
+    return strcmp((*(struct container_state *const *)a)->id, (*(struct container_state *const *)b)->id);
 }
 
-static size_t rows_load(const char *root, struct row **out)
+static size_t rows_load(const char *root, struct container_state ***out)
 {
     *out = NULL;
     _cleanup_closedir_ DIR *d = opendir(root);
@@ -37,26 +35,26 @@ static size_t rows_load(const char *root, struct row **out)
         }
         if (n == cap) {
             cap = cap ? cap * 2 : 16;
-            struct row *r = realloc(*out, cap * sizeof(**out));
+            struct container_state **r = realloc(*out, cap * sizeof(**out));
             if (r == NULL) {
                 state_free(st);
                 break;
             }
             *out = r;
         }
-        (*out)[n++].st = st;
+        (*out)[n++] = st;
     }
     if (n > 1)
         qsort(*out, n, sizeof(**out), row_cmp);
     return n;
 }
 
-static void print_table(struct row *rows, size_t n)
+static void print_table(struct container_state *const *rows, size_t n)
 {
     size_t w[5] = {2, 3, 6, 6, 7};
     char pid[32];
     for (size_t i = 0; i < n; i++) {
-        const struct container_state *s = rows[i].st;
+        const struct container_state *s = rows[i];
         size_t l[5] = {strlen(s->id), (size_t)snprintf(pid, sizeof(pid), "%d", s->pid),
                        strlen(container_status_name(s->status)), strlen(s->bundle ? s->bundle : ""),
                        strlen(s->created ? s->created : "")};
@@ -69,7 +67,7 @@ static void print_table(struct row *rows, size_t n)
     printf("%-*s%-*s%-*s%-*s%-*s%s\n", (int)w[0], "ID", (int)w[1], "PID", (int)w[2], "STATUS", (int)w[3],
            "BUNDLE", (int)w[4], "CREATED", "OWNER");
     for (size_t i = 0; i < n; i++) {
-        const struct container_state *s = rows[i].st;
+        const struct container_state *s = rows[i];
         snprintf(pid, sizeof(pid), "%d", s->pid);
         printf("%-*s%-*s%-*s%-*s%-*s%s\n", (int)w[0], s->id, (int)w[1], pid, (int)w[2],
                container_status_name(s->status), (int)w[3], s->bundle ? s->bundle : "", (int)w[4],
@@ -104,21 +102,21 @@ int cmd_list(struct vessel_globals *g, int argc, char **argv)
         log_error("list: usage: vessel list [-q] [--format table|json]");
         return 1;
     }
-    struct row *rows = NULL;
+    struct container_state **rows = NULL;
     size_t n = rows_load(g->root, &rows);
     for (size_t i = 0; i < n; i++)
-        if (rows[i].st->status == STATUS_STOPPED)
-            rows[i].st->pid = 0;
+        if (rows[i]->status == STATUS_STOPPED)
+            rows[i]->pid = 0;
     int rc = 0;
     if (quiet) {
         for (size_t i = 0; i < n; i++)
-            puts(rows[i].st->id);
+            puts(rows[i]->id);
     } else if (json) {
         fputs("[", stdout);
         for (size_t i = 0; i < n; i++) {
             char *s = NULL;
             struct vessel_error *e = NULL;
-            if (state_to_oci_json(rows[i].st, &s, &e) < 0) {
+            if (state_to_oci_json(rows[i], &s, &e) < 0) {
                 log_error_object(e);
                 rc = 1;
                 continue;
@@ -131,7 +129,7 @@ int cmd_list(struct vessel_globals *g, int argc, char **argv)
         print_table(rows, n);
     }
     for (size_t i = 0; i < n; i++)
-        state_free(rows[i].st);
+        state_free(rows[i]);
     free(rows);
     return rc;
 }
