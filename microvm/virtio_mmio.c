@@ -200,6 +200,18 @@ static void set_high(uint64_t *r, uint32_t v)
     *r = (*r & 0xffffffffULL) | ((uint64_t)v << 32);
 }
 
+/* One half of a queue's desc/driver/device address (each LOW register is 8-aligned, HIGH at +4). */
+static void queue_addr_write(struct mmio_queue *mq, uint64_t off, uint32_t v)
+{
+    uint64_t *addr = off < VIRTIO_MMIO_QUEUE_DRIVER_LOW   ? &mq->desc
+                     : off < VIRTIO_MMIO_QUEUE_DEVICE_LOW ? &mq->driver
+                                                          : &mq->device;
+    if (off & 4)
+        set_high(addr, v);
+    else
+        set_low(addr, v);
+}
+
 static void mmio_register_write(struct virtio_mmio *t, uint64_t offset, uint32_t v)
 {
     struct mmio_queue *mq = t->queue_sel < t->ops->num_queues ? &t->queues[t->queue_sel] : NULL;
@@ -245,28 +257,13 @@ static void mmio_register_write(struct virtio_mmio *t, uint64_t offset, uint32_t
         mmio_status_write(t, v);
         break;
     case VIRTIO_MMIO_QUEUE_DESC_LOW:
-        if (mq_off)
-            set_low(&mq_off->desc, v);
-        break;
     case VIRTIO_MMIO_QUEUE_DESC_HIGH:
-        if (mq_off)
-            set_high(&mq_off->desc, v);
-        break;
     case VIRTIO_MMIO_QUEUE_DRIVER_LOW:
-        if (mq_off)
-            set_low(&mq_off->driver, v);
-        break;
     case VIRTIO_MMIO_QUEUE_DRIVER_HIGH:
-        if (mq_off)
-            set_high(&mq_off->driver, v);
-        break;
     case VIRTIO_MMIO_QUEUE_DEVICE_LOW:
-        if (mq_off)
-            set_low(&mq_off->device, v);
-        break;
     case VIRTIO_MMIO_QUEUE_DEVICE_HIGH:
         if (mq_off)
-            set_high(&mq_off->device, v);
+            queue_addr_write(mq_off, offset, v);
         break;
     default:
         break; /* read-only or unknown: ignored */
