@@ -99,18 +99,18 @@ int qemu_build_argv(const struct qemu_config *c, char ***argv, struct vessel_err
     add(&b, "virtio-blk-device,drive=root");
     add(&b, "-device");
     add(&b, "virtio-serial-device,max_ports=4");
-    add(&b, "-chardev");
-    add(&b, "socket,id=con,fd=%d", QEMU_FD_CONSOLE);
-    add(&b, "-device");
-    add(&b, "virtconsole,chardev=con");
-    add(&b, "-chardev");
-    add(&b, "socket,id=ctl,fd=%d", QEMU_FD_CTL);
-    add(&b, "-device");
-    add(&b, "virtserialport,chardev=ctl,name=vessel.ctl");
-    add(&b, "-chardev");
-    add(&b, "socket,id=err,fd=%d", QEMU_FD_ERR);
-    add(&b, "-device");
-    add(&b, "virtserialport,chardev=err,name=vessel.err");
+    static const struct {
+        const char *id, *device;
+        int fd;
+    } ports[] = {{"con", "virtconsole,chardev=con", QEMU_FD_CONSOLE},
+                 {"ctl", "virtserialport,chardev=ctl,name=vessel.ctl", QEMU_FD_CTL},
+                 {"err", "virtserialport,chardev=err,name=vessel.err", QEMU_FD_ERR}};
+    for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
+        add(&b, "-chardev");
+        add(&b, "socket,id=%s,fd=%d", ports[i].id, ports[i].fd);
+        add(&b, "-device");
+        add(&b, "%s", ports[i].device);
+    }
     add(&b, "-device");
     add(&b, "virtio-rng-device");
     if (c->serial_fd >= 0) {
