@@ -7,19 +7,19 @@ bats_require_minimum_version 1.5.0
 load helpers
 load vm-helpers
 
-setup() {
-    vessel_setup
-    vm_require
-}
-
-teardown() {
-    vessel_teardown
-}
-
 # Nothing of container $1 left: no state dir, no VM process.
 assert_nothing_left() {
     [ ! -e "$ROOT/$1" ] || { echo "state dir $ROOT/$1 left behind: $(ls "$ROOT/$1")" >&2; return 1; }
     vm_assert_gone "$1"
+}
+
+# `run` of BUNDLE as a new container fails with TEXT in its output and leaves nothing.
+assert_vm_run_fails() {
+    local id; id=$(cid)
+    run vm_vessel --isolation vm run -b "$BUNDLE" "$id"
+    assert_failure
+    assert_output --partial "$1"
+    assert_nothing_left "$id"
 }
 
 @test "vm: a missing guest kernel (annotation) names it and leaves nothing" {
@@ -74,31 +74,26 @@ assert_nothing_left() {
 
 @test "vm: a guest that does not come up in time is stopped and cleaned up" {
     spec_set "$BUNDLE" '["annotations"]={"vessel.vm.boot-timeout":"1"}'
-    local id; id=$(cid)
-    run vm_vessel --isolation vm run -b "$BUNDLE" "$id"
-    assert_failure
-    assert_output --partial 'the guest did not come up within 1 s'
-    assert_nothing_left "$id"
+    assert_vm_run_fails 'the guest did not come up within 1 s'
 }
 
 @test "vm: a guest kernel that dies during boot is reported and cleaned up" {
     # Garbage instead of an initramfs: the kernel finds no init and panics (panic=-1 reboots, QEMU exits).
     head -c 65536 /dev/urandom > "$TEST_TMP/garbage.img"
     spec_set "$BUNDLE" "[\"annotations\"]={\"vessel.vm.initrd\":\"$TEST_TMP/garbage.img\"}"
-    local id; id=$(cid)
-    run vm_vessel --isolation vm run -b "$BUNDLE" "$id"
-    assert_failure
-    assert_output --partial 'the guest ended before the container was created'
-    assert_nothing_left "$id"
+    assert_vm_run_fails 'the guest ended before the container was created'
+}
+
+@test "vm: QEMU refusing its arguments is reported with its own words and cleaned up" {
+    local qemu; qemu=$(command -v qemu-system-x86_64) || skip "no qemu-system-x86_64"
+    spec_set "$BUNDLE" '["annotations"]={"vessel.vm.hypervisor":"qemu"}' \
+        "[\"vm\"]={\"kernel\":{\"path\":\"$REPO_ROOT/build/vm/vmlinux\"},\"hypervisor\":{\"path\":\"$qemu\",\"parameters\":[\"-no-such-option\"]}}"
+    assert_vm_run_fails '-no-such-option: invalid option'
 }
 
 @test "vm: a workload missing in the guest fails with its name and leaves nothing" {
     spec_set "$BUNDLE" '["process"]["args"]=["/no/such/program"]'
-    local id; id=$(cid)
-    run vm_vessel --isolation vm run -b "$BUNDLE" "$id"
-    assert_failure
-    assert_output --partial '/no/such/program'
-    assert_nothing_left "$id"
+    assert_vm_run_fails '/no/such/program'
 }
 
 @test "vm mode chosen by the config.json vm section" {

@@ -1,6 +1,16 @@
 # Helpers for the VM-mode bats files (vm-*.bats): skip without a backend or guest
 # assets, bound each VM run, and check that nothing of a VM stays behind.
 
+# Every VM test: a fresh root and bundle (helpers.bash), skipped without a backend or assets.
+setup() {
+    vessel_setup
+    vm_require
+}
+
+teardown() {
+    vessel_teardown
+}
+
 # Generous: TCG boots of a stock kernel on a busy 2-core host take seconds each.
 VM_TIMEOUT=${VM_TIMEOUT:-300}
 

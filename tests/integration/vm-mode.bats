@@ -7,15 +7,6 @@ bats_require_minimum_version 1.5.0
 load helpers
 load vm-helpers
 
-setup() {
-    vessel_setup
-    vm_require
-}
-
-teardown() {
-    vessel_teardown
-}
-
 @test "vm run: stdout and stderr apart, exit status, the guest's own kernel" {
     spec_set "$BUNDLE" '["process"]["args"]=["sh","-c","echo out; echo err >&2; uname -r; exit 3"]'
     local id; id=$(cid)
