@@ -2,6 +2,7 @@
  * for the workload, forward signals to it, delete it, exit with its status. */
 #include <errno.h>
 #include <poll.h>
+#include <string.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -65,7 +66,11 @@ int cmd_run(struct vessel_globals *g, int argc, char **argv)
             return 1;
         }
         int sv[2];
-        if (terminal && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0) {
+        if (terminal) {
+            if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+                log_error("run: socketpair for the console relay: %s", strerror(errno));
+                return 1;
+            }
             relay = sv[0];
             o.console_fd = sv[1];
         }

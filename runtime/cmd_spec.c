@@ -41,13 +41,23 @@ int cmd_spec(struct vessel_globals *g, int argc, char **argv)
     _cleanup_free_ char *json = NULL, *path = NULL;
     if (asprintf(&path, "%s/config.json", bundle) < 0)
         return 1;
-    if (access(path, F_OK) == 0) {
-        log_error("spec: \"%s\" exists; remove it first", path);
+    if (spec_default_json(rootless, &json, &err) < 0) {
+        log_error_object(err);
         return 1;
     }
-    if (spec_default_json(rootless, &json, &err) < 0 ||
-        write_file_at(AT_FDCWD, path, json, strlen(json), 0644, &err) < 0) {
-        log_error_object(err);
+    /* O_EXCL: never overwrite a user's config.json, without a check-then-write race. */
+    _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        if (errno == EEXIST)
+            log_error("spec: \"%s\" exists; remove it first", path);
+        else
+            log_error("spec: create \"%s\": %s", path, strerror(errno));
+        return 1;
+    }
+    int r = write_all_fd(fd, json, strlen(json));
+    if (r < 0) {
+        log_error("spec: write \"%s\": %s", path, strerror(-r));
+        (void)unlink(path);
         return 1;
     }
     return 0;
