@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -17,6 +16,7 @@
 
 #include "common/cleanup.h"
 #include "common/fs.h"
+#include "namespaces/namespaces.h"
 
 int console_socket_connect(const char *path, struct vessel_error **err)
 {
@@ -86,11 +86,8 @@ int console_setup(int sockfd, const struct oci_console_size *size, struct vessel
         return vessel_error_set(err, errno, "open \"%s\"", slave_path);
 
     /* /dev/console is the container's view of its terminal. */
-    int cfd = open("/dev/console", O_CREAT | O_WRONLY | O_NOCTTY | O_CLOEXEC, 0600);
-    if (cfd >= 0)
-        close(cfd);
-    if (mount(slave_path, "/dev/console", NULL, MS_BIND, NULL) < 0)
-        return vessel_error_set(err, errno, "mount \"%s\" on \"/dev/console\"", slave_path);
+    if (rootfs_bind_console(slave_path, err) < 0)
+        return vessel_error_code(*err);
 
     if (size && size->present) {
         struct winsize ws = {.ws_row = (unsigned short)size->height,
