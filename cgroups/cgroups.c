@@ -132,9 +132,12 @@ static int hierarchy_create(const struct cgroup_hierarchy *h, const char *path,
     return 0;
 }
 
-int cgroup_create(const char *path, const struct oci_resources *res, struct vessel_error **err)
+int cgroup_create_open(const char *path, const struct oci_resources *res, struct cgroup_entry *e,
+                       struct vessel_error **err)
 {
     (void)res;  /* resource limits come with the resources issue */
+    if (e != NULL)
+        cgroup_entry_init(e);
     _cleanup_hierarchies_ struct cgroup_hierarchies hs = {0};
     if (cgroup_hierarchies_load(&hs, err) < 0)
         return vessel_error_wrap(err, "create cgroup \"%s\"", path);
@@ -142,7 +145,14 @@ int cgroup_create(const char *path, const struct oci_resources *res, struct vess
         if (hierarchy_create(&hs.items[i], path, err) < 0)
             return vessel_error_wrap(err, "create cgroup \"%s\"", path);
     }
+    if (e != NULL && cgroup_entry_open_in(&hs, path, e, err) < 0)
+        return vessel_error_wrap(err, "enter cgroup \"%s\"", path);
     return 0;
+}
+
+int cgroup_create(const char *path, const struct oci_resources *res, struct vessel_error **err)
+{
+    return cgroup_create_open(path, res, NULL, err);
 }
 
 int cgroup_enter(const char *path, pid_t pid, struct vessel_error **err)

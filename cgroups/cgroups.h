@@ -63,6 +63,10 @@ int cgroup_entry_open(const char *path, struct cgroup_entry *e, struct vessel_er
  * No allocation. Returns 0 or -errno of the first failed write. */
 int cgroup_entry_self(const struct cgroup_entry *e, bool v2_done);
 void cgroup_entry_close(struct cgroup_entry *e);
+/* cgroup_create, then cgroup_entry_open into *e (may be NULL), from one read
+ * of /proc/self/mountinfo. On failure *e holds nothing open. */
+int cgroup_create_open(const char *path, const struct oci_resources *res, struct cgroup_entry *e,
+                       struct vessel_error **err);
 
 /* Every pid in PATH and its descendants, deduplicated over all hierarchies.
  * A cgroup missing everywhere yields *n == 0. *pids is malloc'ed (may be NULL

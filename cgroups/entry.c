@@ -36,9 +36,18 @@ int cgroup_entry_open(const char *path, struct cgroup_entry *e, struct vessel_er
     struct cgroup_hierarchies hs = {0};
     if (cgroup_hierarchies_load(&hs, err) < 0)
         return vessel_error_wrap(err, "enter cgroup \"%s\"", path);
+    int r = cgroup_entry_open_in(&hs, path, e, err);
+    cgroup_hierarchies_free(&hs);
+    return r;
+}
+
+int cgroup_entry_open_in(const struct cgroup_hierarchies *hs, const char *path, struct cgroup_entry *e,
+                         struct vessel_error **err)
+{
+    cgroup_entry_init(e);
     int r = 0;
-    for (size_t i = 0; i < hs.len && r == 0; i++) {
-        const struct cgroup_hierarchy *h = &hs.items[i];
+    for (size_t i = 0; i < hs->len && r == 0; i++) {
+        const struct cgroup_hierarchy *h = &hs->items[i];
         _cleanup_free_ char *dir = NULL;
         if (cgroup_hierarchy_dir(h, path, &dir, err) < 0) {
             r = vessel_error_code(*err);
@@ -73,7 +82,6 @@ int cgroup_entry_open(const char *path, struct cgroup_entry *e, struct vessel_er
         }
         e->tasks_fds[e->n++] = fd;
     }
-    cgroup_hierarchies_free(&hs);
     if (r < 0)
         cgroup_entry_close(e);
     return r;

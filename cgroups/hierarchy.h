@@ -32,4 +32,9 @@ int cgroup_hierarchy_dir(const struct cgroup_hierarchy *h, const char *path, cha
 /* Whether the v1 hierarchy h carries controller name (exact list match). */
 bool cgroup_hierarchy_has(const struct cgroup_hierarchy *h, const char *name);
 
+/* cgroup_entry_open over hierarchies already loaded (entry.c). */
+struct cgroup_entry;
+int cgroup_entry_open_in(const struct cgroup_hierarchies *hs, const char *path, struct cgroup_entry *e,
+                         struct vessel_error **err);
+
 #endif

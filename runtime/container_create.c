@@ -30,6 +30,7 @@ struct create_txn {
     bool dir_claimed;
     char *cgroup_path;
     bool cgroup_created;
+    struct cgroup_entry cgroup_entry;  /* opened for the container executor, which takes it */
     struct container_state st;   /* borrows strings; never state_free'd */
     struct oci_spec *spec;
 };
@@ -169,7 +170,9 @@ static int txn_run(struct create_txn *t, const struct vessel_globals *g, const s
         return vessel_error_set(err, errno, "mkfifo \"%s\"", fifo);
     test_crash_point("state-dir");
 
-    if (cgroup_create(t->cgroup_path, &spec->linux_.resources, err) < 0)
+    /* The container executor needs the cgroup open for its init to enter. */
+    struct cgroup_entry *entry = mode == ISOLATION_VM ? NULL : &t->cgroup_entry;
+    if (cgroup_create_open(t->cgroup_path, &spec->linux_.resources, entry, err) < 0)
         return vessel_error_wrap(err, "create cgroup \"%s\"", t->cgroup_path);
     t->cgroup_created = true;
     test_crash_point("cgroup");
@@ -195,7 +198,7 @@ static int txn_run(struct create_txn *t, const struct vessel_globals *g, const s
         struct linux_create_params p = {
             .req = &req, .config = config, .config_len = config_len,
             .console_fd = req.console_fd,
-            .listen_fds = fds_listen_count(), .ops = &ops,
+            .listen_fds = fds_listen_count(), .ops = &ops, .cgroup = &t->cgroup_entry,
         };
         if (linux_executor_create(&p, pid, pidfd, err) < 0)
             return vessel_error_code(*err);
@@ -231,7 +234,9 @@ int container_create(const struct vessel_globals *g, const struct container_crea
         return vessel_error_code(*err);
 
     struct create_txn t = {.root = g->root, .id = o->id, .dirfd = -1, .spec = spec};
+    cgroup_entry_init(&t.cgroup_entry);
     int r = txn_run(&t, g, o, config, config_len, bundle, rootfs, pid, pidfd, err);
+    cgroup_entry_close(&t.cgroup_entry);
     if (r < 0)
         txn_unwind(&t);
     if (t.dirfd >= 0)

@@ -279,7 +279,10 @@ int linux_executor_create(const struct linux_create_params *p, pid_t *pid_out, i
     }
     struct cgroup_entry cg;
     cgroup_entry_init(&cg);
-    if (req->cgroup_path && cgroup_entry_open(req->cgroup_path, &cg, err) < 0) {
+    if (p->cgroup != NULL) {
+        cg = *p->cgroup;
+        cgroup_entry_init(p->cgroup);
+    } else if (req->cgroup_path && cgroup_entry_open(req->cgroup_path, &cg, err) < 0) {
         close(sv[0]);
         close(sv[1]);
         namespaces_close(nsfds);

@@ -26,6 +26,9 @@ struct linux_create_params {
     size_t config_len;
     int console_fd;       /* connected console socket (or one end of a socketpair), -1 if none */
     int listen_fds;       /* LISTEN_FDS passed through before req->preserve_fds */
+    /* req->cgroup_path already opened (cgroup_create_open): taken over (left
+     * empty) and closed by the executor. NULL: the executor opens it. */
+    struct cgroup_entry *cgroup;
     const struct linux_executor_ops *ops;
 };
 
