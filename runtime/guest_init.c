@@ -109,18 +109,20 @@ static void send_or_die(struct guest *g, enum proto_type type, const void *p, si
         guest_power_off();  /* the host is gone */
 }
 
-/* Copy what is readable from `from` to `to`; false at EOF or error. */
-static bool pump(int from, int to)
+/* Copy what is readable from *from to `to`; at EOF or error close *from and set it to -1. */
+static void pump(int *from, int to)
 {
     char buf[16384];
-    ssize_t n = read(from, buf, sizeof(buf));
+    ssize_t n = read(*from, buf, sizeof(buf));
     if (n < 0 && (errno == EINTR || errno == EAGAIN))
-        return true;
-    if (n <= 0)
-        return false;
+        return;
+    if (n <= 0) {
+        close(*from);
+        *from = -1;
+        return;
+    }
     if (to >= 0)
         (void)write_all_fd(to, buf, (size_t)n);
-    return true;
 }
 
 static void on_message(struct guest *g, const struct proto_msg *m);
@@ -240,14 +242,10 @@ static _Noreturn void finish(struct guest *g)
         struct pollfd p[2] = {{g->out_r, POLLIN, 0}, {g->err_r, POLLIN, 0}};
         if (poll(p, 2, 10) <= 0)
             continue;
-        if (p[0].revents && !pump(g->out_r, g->hvc)) {
-            close(g->out_r);
-            g->out_r = -1;
-        }
-        if (p[1].revents && !pump(g->err_r, g->errport)) {
-            close(g->err_r);
-            g->err_r = -1;
-        }
+        if (p[0].revents)
+            pump(&g->out_r, g->hvc);
+        if (p[1].revents)
+            pump(&g->err_r, g->errport);
     }
     (void)tcdrain(g->hvc);
     struct vessel_error *e = NULL;
@@ -296,14 +294,10 @@ static _Noreturn void serve(struct guest *g)
                     fail(g->ctl, "in the guest: %s", e->msg);
             }
         }
-        if (p[2].revents && !pump(g->out_r, g->hvc)) {
-            close(g->out_r);
-            g->out_r = -1;
-        }
-        if (p[3].revents && !pump(g->err_r, g->errport)) {
-            close(g->err_r);
-            g->err_r = -1;
-        }
+        if (p[2].revents)
+            pump(&g->out_r, g->hvc);
+        if (p[3].revents)
+            pump(&g->err_r, g->errport);
         if (p[4].revents) {
             ssize_t n = read(g->hvc_in, g->pend, sizeof(g->pend));
             if (n > 0) {
