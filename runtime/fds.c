@@ -2,17 +2,12 @@
 #include "runtime/fds.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
-
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
 
 int fds_listen_count(void)
 {
@@ -27,33 +22,6 @@ int fds_listen_count(void)
     if (*end != '\0' || n <= 0 || n > 4096)
         return 0;
     return (int)n;
-}
-
-static int cloexec_walk(int from)
-{
-    /* Fallback for kernels without CLOSE_RANGE_CLOEXEC: walk /proc/self/fd. */
-    _cleanup_closedir_ DIR *d = opendir("/proc/self/fd");
-    if (d == NULL)
-        return -errno;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        char *end = NULL;
-        long fd = strtol(de->d_name, &end, 10);
-        if (*end != '\0' || fd < from || fd == dirfd(d))
-            continue;
-        int flags = fcntl((int)fd, F_GETFD);
-        if (flags >= 0)
-            (void)fcntl((int)fd, F_SETFD, flags | FD_CLOEXEC);
-    }
-    return 0;
-}
-
-int fds_close_on_exec_from(int keep)
-{
-    unsigned int from = 3u + (unsigned int)keep;
-    if (syscall(SYS_close_range, from, UINT_MAX, CLOSE_RANGE_CLOEXEC) == 0)
-        return 0;
-    return cloexec_walk((int)from);
 }
 
 static int close_fd_range(unsigned int lo, unsigned int hi)
@@ -95,14 +63,4 @@ int fds_close_from_except(int from, const int *except, size_t n)
         }
         lo = (unsigned int)next + 1;
     }
-}
-
-int fds_keep(int keep)
-{
-    for (int fd = 3; fd < 3 + keep; fd++) {
-        int flags = fcntl(fd, F_GETFD);
-        if (flags >= 0 && (flags & FD_CLOEXEC))
-            (void)fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC);
-    }
-    return 0;
 }

@@ -11,17 +11,10 @@
  * LISTEN_PID is unset or equals our pid, else 0. Bounded to 4096. */
 int fds_listen_count(void);
 
-/* Mark every fd >= 3 + keep close-on-exec, so exactly 0-2 and the kept
- * ones survive execve. Returns 0 or -errno. */
-int fds_close_on_exec_from(int keep);
-
 /* Close every fd >= from except the n listed in except (the init's own sync
  * socket, exec fifo and console, which may sit anywhere): fds the caller of
  * create leaked to us must not stay open in the waiting container init.
  * Returns 0 or -errno. */
 int fds_close_from_except(int from, const int *except, size_t n);
-
-/* Clear FD_CLOEXEC on fds 3..3+keep-1 that are open (they must survive). */
-int fds_keep(int keep);
 
 #endif

@@ -161,9 +161,11 @@ static int init_setup(struct init_ctx *c, char ***envp, struct vessel_error **er
     /* Nothing of ours may reach the workload: only 0-2, LISTEN_FDS, --preserve-fds. */
     int keep = c->req.listen_fds + c->req.preserve_fds;
     int ours[] = {c->sock, c->fifo_fd, c->console_fd};
-    if (fds_close_from_except(3 + keep, ours, sizeof(ours) / sizeof(ours[0])) < 0)
-        return vessel_error_set(err, errno, "close inherited file descriptors");
-    (void)fds_close_on_exec_from(keep);
+    int r = fds_close_from_except(3 + keep, ours, sizeof(ours) / sizeof(ours[0]));
+    if (r < 0)
+        return vessel_error_set(err, -r, "close inherited file descriptors");
+    /* What is left above them is ours, all close-on-exec (the fds came with
+     * MSG_CMSG_CLOEXEC); only the socket lost it for the re-exec. */
     (void)fcntl(c->sock, F_SETFD, FD_CLOEXEC);
 
     if (!(c->req.flags & SYNC_F_NO_NEW_KEYRING)) {
